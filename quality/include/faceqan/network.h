@@ -1,0 +1,54 @@
+// faceqan/network.h: the extension point for model formats (LibTorch inside).
+//
+// A model format (TorchScript here, ONNX in faceqan_model_io) provides an EmbeddingNetwork;
+// make_recognition_model wraps it with the input contract's normalisation and a device.
+// Only model loaders and tests include this header; applications use quality.h.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "faceqan/quality.h"
+
+namespace faceqan {
+
+// Maps a normalised NCHW float batch (any batch size) to embeddings [N, D], differentiably with
+// respect to its input. Implementations must not need weight gradients.
+class EmbeddingNetwork {
+ public:
+  virtual ~EmbeddingNetwork() = default;
+  virtual at::Tensor forward(const at::Tensor& input) = 0;
+  // Moves the parameters to a device.
+  virtual void to(const c10::Device& device) = 0;
+};
+
+// Parses "auto", "cpu", "cuda" or "cuda:N"; throws Error(kDeviceUnavailable) when a GPU is asked
+// for and LibTorch has none, Error(kInvalidArgument) for anything else.
+c10::Device resolve_device(const std::string& spec);
+
+struct RecognitionModel::Impl {
+  std::unique_ptr<EmbeddingNetwork> network;
+  ModelContract contract;
+  std::string source;
+  c10::Device device{c10::kCPU};
+  at::Tensor scale;   // [1,3,1,1]: 255 / std, in the network's channel order
+  at::Tensor offset;  // [1,3,1,1]: mean / std
+  std::mutex mutex;   // serialises forward passes from several scorers
+
+  // faces: [N,3,H,W] RGB in [0,1] on `device`. Returns embeddings [N,D]; differentiable.
+  at::Tensor embed(const at::Tensor& rgb01);
+};
+
+std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<EmbeddingNetwork> network,
+                                                         const ModelContract& contract,
+                                                         std::string source,
+                                                         const std::string& device);
+
+// Packs aligned faces (HWC float RGB) into a [N,3,H,W] CPU tensor, checking their size.
+at::Tensor faces_to_tensor(const std::vector<FaceImage>& faces, const ModelContract& contract);
+
+}  // namespace faceqan

@@ -1,0 +1,154 @@
+// faceqan/quality.h: the public interface of the FaceQAN scoring library.
+//
+// Load a recognition model once, configure FaceQAN, then score batches of aligned faces.
+// Nothing here exposes LibTorch, OpenCV, GStreamer or files: faces go in as RGB float pixels,
+// results come out as plain numbers. Errors are thrown as faceqan::Error.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace faceqan {
+
+// What went wrong, so that each boundary (CLI, element) can map it to its own status.
+enum class ErrorCode {
+  kInvalidArgument,     // a setting out of range
+  kModelNotFound,       // a model file that does not exist
+  kModelInvalid,        // a model file that cannot be read or is malformed
+  kUnsupportedOperator, // an ONNX operator the importer does not know
+  kDeviceUnavailable,   // cuda asked for on a LibTorch without CUDA, or no such GPU
+  kInvalidInput,        // a face of the wrong size or an empty batch where one is required
+};
+
+// The library's one exception type.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+enum class ChannelOrder { kRGB, kBGR };
+
+// A recognition model's input contract (read from its description file, see MODEL.md).
+// The network sees (pixel * 255 - mean) / std per channel, in channel_order.
+struct ModelContract {
+  int input_width = 112;
+  int input_height = 112;
+  ChannelOrder channel_order = ChannelOrder::kRGB;
+  std::array<float, 3> mean{127.5f, 127.5f, 127.5f};  // on the 0..255 scale, in channel_order
+  std::array<float, 3> std{127.5f, 127.5f, 127.5f};   // on the 0..255 scale, in channel_order
+  int embedding_size = 0;                              // 0: unknown until the first forward pass
+};
+
+// One aligned face: contiguous rows of interleaved R, G, B floats in [0, 1], at the model's
+// input size. The pixels are read during score()/embed() only; the caller keeps ownership.
+struct FaceImage {
+  const float* rgb = nullptr;
+  int width = 0;
+  int height = 0;
+  // Identifies the face for its noise generator: the same key and seed give the same noise
+  // whatever other faces share the batch (the CLI uses the image's index).
+  std::uint64_t key = 0;
+};
+
+// The seed used when none is given; -1 draws a random one.
+constexpr std::int64_t kDefaultSeed = 20220821;
+constexpr std::int64_t kRandomSeed = -1;
+
+// FaceQAN's parameters (Babnik, Peer, Struc, ICPR 2022). Defaults are the paper's.
+struct FaceQanSettings {
+  double epsilon = 0.001;  // noise amplitude and attack step, in (0, 1)
+  int iterations = 5;      // l: steps of the basic iterative method, >= 1
+  int samples = 10;        // k: noisy copies per face, >= 2
+  int exponent = 5;        // p: the final power, >= 1
+  std::int64_t seed = kDefaultSeed;
+
+  // Throws Error(kInvalidArgument) naming the first bad parameter.
+  void validate() const;
+};
+
+// A face's quality and the parts it is made of.
+struct FaceQuality {
+  double quality = 0.0;          // (((1 + mean) / 2) * clip(1 - std, 0, 1) * symmetry)^p
+  double mean_similarity = 0.0;  // mean of the l*k cosine similarities S
+  double std_similarity = 0.0;   // population standard deviation of S
+  double symmetry = 0.0;         // cos(emb(x), emb(hflip(x)))
+  std::vector<float> embedding;  // the clean face's L2-normalised embedding
+};
+
+// Combines the similarities S and the symmetry term into FaceQAN's quality, in double precision.
+// Throws Error(kInvalidArgument) for an empty S or p < 1.
+FaceQuality aggregate_quality(const std::vector<double>& similarities, double symmetry, int exponent);
+
+// Sets the number of CPU threads LibTorch uses (0: all cores). Process-wide.
+void set_cpu_threads(int threads);
+int cpu_threads();
+
+// Whether this LibTorch was built with CUDA and sees at least one GPU.
+bool cuda_available();
+
+// A loaded recognition network with its input contract, on one device. Shared by scorers;
+// calls from several threads are serialised inside.
+class RecognitionModel {
+ public:
+  struct Impl;
+  explicit RecognitionModel(std::shared_ptr<Impl> impl);
+
+  const ModelContract& contract() const;
+  std::string device() const;  // "cpu" or "cuda:N"
+  const std::string& source() const;  // the file it came from
+
+  // Embeddings (not normalised) of aligned faces, one vector per face.
+  std::vector<std::vector<float>> embed(const std::vector<FaceImage>& faces) const;
+
+  Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Loads a TorchScript recognition model (a module whose forward maps a normalised NCHW batch to
+// embeddings). device: "auto", "cpu", "cuda" or "cuda:N".
+std::shared_ptr<RecognitionModel> load_torchscript_model(const std::string& path,
+                                                         const ModelContract& contract,
+                                                         const std::string& device = "auto");
+
+// Work counters, for benchmarks.
+struct ScorerCounters {
+  std::uint64_t faces = 0;
+  std::uint64_t forward_images = 0;   // images through a forward pass
+  std::uint64_t backward_images = 0;  // images through a backward pass
+};
+
+// Scores aligned faces with FaceQAN. Not thread-safe: use one scorer per thread, or serialise.
+class FaceQanScorer {
+ public:
+  FaceQanScorer(std::shared_ptr<RecognitionModel> model, FaceQanSettings settings);
+  ~FaceQanScorer();
+  FaceQanScorer(const FaceQanScorer&) = delete;
+  FaceQanScorer& operator=(const FaceQanScorer&) = delete;
+
+  // Scores all faces together in one batch of faces * samples images; result i is faces[i]'s.
+  // Each face's result depends only on its pixels, its key and the seed.
+  std::vector<FaceQuality> score(const std::vector<FaceImage>& faces);
+
+  const FaceQanSettings& settings() const { return settings_; }
+  std::int64_t seed() const { return seed_; }  // the seed in use (drawn when settings.seed == -1)
+  const RecognitionModel& model() const { return *model_; }
+  const ScorerCounters& counters() const { return counters_; }
+
+ private:
+  std::shared_ptr<RecognitionModel> model_;
+  FaceQanSettings settings_;
+  std::int64_t seed_;
+  ScorerCounters counters_;
+};
+
+}  // namespace faceqan

@@ -1,0 +1,125 @@
+// FaceQAN (Babnik, Peer, Struc, ICPR 2022), batched over faces.
+//
+// For each face x: base = emb(x), symmetry = cos(emb(x), emb(hflip(x))); k noisy copies
+// x + U(-eps, eps), clamped to [-1, 1] as the reference does; then l steps of the basic iterative
+// method, recording cos(base, emb(copy)) before each step. The similarities of the last step are
+// recorded but never stepped from, so its backward pass is skipped.
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/script.h>
+
+#include <random>
+
+#include "faceqan/network.h"
+
+namespace faceqan {
+namespace {
+
+// splitmix64's finaliser: spreads (seed, key) pairs over independent generator seeds.
+std::uint64_t mix(std::uint64_t value) {
+  value += 0x9e3779b97f4a7c15ULL;
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
+  return value ^ (value >> 31);
+}
+
+std::uint64_t face_seed(std::int64_t run_seed, std::uint64_t key) {
+  return mix(mix(static_cast<std::uint64_t>(run_seed)) ^ key);
+}
+
+std::int64_t draw_seed() {
+  std::random_device device;
+  const std::uint64_t high = device(), low = device();
+  return static_cast<std::int64_t>(((high << 32) | low) >> 1);  // non-negative
+}
+
+// The k noisy copies of every face, [faces * k, 3, H, W]. Each face's noise comes from its own
+// generator, so its copies do not depend on the other faces in the batch. The noise is drawn on
+// the CPU so that every device sees the same draws.
+at::Tensor noisy_copies(const at::Tensor& clean_cpu, const std::vector<FaceImage>& faces,
+                        std::int64_t run_seed, int samples, double epsilon) {
+  const int64_t n = clean_cpu.size(0);
+  at::Tensor noise = at::empty({n, samples, clean_cpu.size(1), clean_cpu.size(2), clean_cpu.size(3)},
+                               at::kFloat);
+  for (int64_t i = 0; i < n; ++i) {
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
+        face_seed(run_seed, faces[static_cast<size_t>(i)].key));
+    // rand * 2eps - eps, the way the reference draws U(-eps, eps).
+    noise[i].copy_(at::rand(noise[i].sizes(), generator) * (2.0 * epsilon) - epsilon);
+  }
+  return (clean_cpu.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
+}
+
+}  // namespace
+
+FaceQanScorer::FaceQanScorer(std::shared_ptr<RecognitionModel> model, FaceQanSettings settings)
+    : model_(std::move(model)), settings_(settings) {
+  if (!model_) throw Error(ErrorCode::kInvalidArgument, "FaceQanScorer needs a recognition model");
+  settings_.validate();
+  seed_ = settings_.seed == kRandomSeed ? draw_seed() : settings_.seed;
+}
+
+FaceQanScorer::~FaceQanScorer() = default;
+
+std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& faces) {
+  if (faces.empty()) return {};
+  RecognitionModel::Impl& net = model_->impl();
+  const int64_t n = static_cast<int64_t>(faces.size());
+  const int k = settings_.samples;
+  const int l = settings_.iterations;
+  const double eps = settings_.epsilon;
+
+  const at::Tensor clean_cpu = faces_to_tensor(faces, net.contract);
+  const at::Tensor clean = clean_cpu.to(net.device);
+
+  // Clean and mirrored faces in one forward pass, outside autograd.
+  at::Tensor base, symmetry;
+  {
+    at::NoGradGuard no_grad;
+    const at::Tensor both = net.embed(at::cat({clean, clean.flip({3})}));
+    base = both.slice(0, 0, n);
+    symmetry = at::cosine_similarity(base, both.slice(0, n, 2 * n), 1);
+  }
+  const at::Tensor base_per_copy = base.repeat_interleave(k, 0);
+
+  at::Tensor batch = noisy_copies(clean_cpu, faces, seed_, k, eps).to(net.device);
+  at::Tensor similarities = at::empty({l, n, k}, at::TensorOptions().dtype(at::kFloat).device(net.device));
+  for (int step = 0; step < l; ++step) {
+    const bool last = step + 1 == l;
+    if (last) {
+      at::NoGradGuard no_grad;
+      similarities[step].copy_(at::cosine_similarity(base_per_copy, net.embed(batch), 1).view({n, k}));
+      break;
+    }
+    batch.requires_grad_(true);
+    const at::Tensor cosine = at::cosine_similarity(base_per_copy, net.embed(batch), 1);
+    similarities[step].copy_(cosine.detach().view({n, k}));
+    // Each face's loss is mean(1 - cos) over its own copies; summing over faces leaves every
+    // face's gradient as if it were scored alone.
+    const at::Tensor loss = (1.0 - cosine).view({n, k}).mean(1).sum();
+    const at::Tensor gradient = torch::autograd::grad({loss}, {batch})[0];
+    batch = (batch.detach() + eps * gradient.sign()).clamp(-1.0, 1.0);
+  }
+
+  const at::Tensor similarities_cpu = similarities.to(at::kCPU, at::kDouble).permute({1, 0, 2}).contiguous();
+  const at::Tensor symmetry_cpu = symmetry.to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor embeddings_cpu =
+      (base / base.norm(2, {1}, true).clamp_min(1e-12)).to(at::kCPU, at::kFloat).contiguous();
+  const int64_t per_face = static_cast<int64_t>(l) * k;
+  const int64_t dim = embeddings_cpu.size(1);
+  std::vector<FaceQuality> results;
+  results.reserve(faces.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const double* s = similarities_cpu.data_ptr<double>() + i * per_face;
+    FaceQuality quality = aggregate_quality(std::vector<double>(s, s + per_face),
+                                            symmetry_cpu.data_ptr<double>()[i], settings_.exponent);
+    const float* e = embeddings_cpu.data_ptr<float>() + i * dim;
+    quality.embedding.assign(e, e + dim);
+    results.push_back(std::move(quality));
+  }
+  counters_.faces += static_cast<std::uint64_t>(n);
+  counters_.forward_images += static_cast<std::uint64_t>(2 * n + n * k * l);
+  counters_.backward_images += static_cast<std::uint64_t>(n * k * (l - 1));
+  return results;
+}
+
+}  // namespace faceqan

@@ -1,0 +1,53 @@
+// TorchScript recognition models: any scripted or traced module whose forward maps a normalised
+// NCHW batch to embeddings (see docs/MODELS.md for exporting the paper's CosFace ResNet-100).
+#include <torch/script.h>
+
+#include <filesystem>
+
+#include "faceqan/network.h"
+
+namespace faceqan {
+namespace {
+
+class TorchScriptNetwork final : public EmbeddingNetwork {
+ public:
+  explicit TorchScriptNetwork(torch::jit::Module module) : module_(std::move(module)) {
+    module_.eval();
+    // Frozen weights: FaceQAN only needs gradients with respect to the input.
+    for (auto parameter : module_.parameters()) parameter.set_requires_grad(false);
+  }
+
+  at::Tensor forward(const at::Tensor& input) override {
+    c10::IValue output = module_.forward({input});
+    // Some exports return (embedding, ...) tuples; the embedding comes first.
+    if (output.isTuple()) output = output.toTuple()->elements().at(0);
+    if (!output.isTensor()) throw Error(ErrorCode::kModelInvalid, "TorchScript forward did not return a tensor");
+    return output.toTensor().flatten(1);
+  }
+
+  void to(const c10::Device& device) override { module_.to(device); }
+
+ private:
+  torch::jit::Module module_;
+};
+
+}  // namespace
+
+std::shared_ptr<RecognitionModel> load_torchscript_model(const std::string& path,
+                                                         const ModelContract& contract,
+                                                         const std::string& device) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw Error(ErrorCode::kModelNotFound, "recognition model not found: " + path);
+  }
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, c10::Device(c10::kCPU));
+  } catch (const c10::Error& error) {
+    throw Error(ErrorCode::kModelInvalid,
+                "cannot read TorchScript model " + path + ": " + error.what_without_backtrace());
+  }
+  return make_recognition_model(std::make_unique<TorchScriptNetwork>(std::move(module)), contract,
+                                path, device);
+}
+
+}  // namespace faceqan

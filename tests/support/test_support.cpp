@@ -1,0 +1,73 @@
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace faceqan::test {
+namespace {
+
+std::string env_dir(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    ADD_FAILURE() << name << " is not set: run the tests through ctest, which sets it";
+    return {};
+  }
+  if (!fs::is_directory(value)) {
+    ADD_FAILURE() << name << "=" << value << " is not a directory";
+  }
+  return value;
+}
+
+std::string existing_file(const std::string& dir, const std::string& relative, const char* what) {
+  const std::string path = (fs::path(dir) / relative).string();
+  if (!fs::exists(path)) {
+    ADD_FAILURE() << "missing " << what << ": " << path;
+  }
+  return path;
+}
+
+}  // namespace
+
+std::string data_dir() { return env_dir("FACEQAN_DATA_DIR"); }
+
+std::string data_file(const std::string& relative) {
+  return existing_file(data_dir(), relative, "test data (../shared/data)");
+}
+
+std::string model_file(const std::string& relative) {
+  return existing_file(env_dir("FACEQAN_MODEL_PATH"), relative,
+                       "prepared model (run models/prepare.sh or the set-up)");
+}
+
+std::string build_dir() { return env_dir("FACEQAN_BUILD_DIR"); }
+
+std::vector<std::string> list_images(const std::string& dir) {
+  std::vector<std::string> images;
+  if (!fs::is_directory(dir)) {
+    ADD_FAILURE() << "missing test data directory: " << dir;
+    return images;
+  }
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (entry.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png")) {
+      images.push_back(entry.path().string());
+    }
+  }
+  std::sort(images.begin(), images.end());
+  return images;
+}
+
+std::string scratch_dir(const std::string& name) {
+  const fs::path dir = fs::path(build_dir()) / "test-scratch" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace faceqan::test

@@ -1,0 +1,30 @@
+// faceqan: the command-line program. Subcommands live in their own files; this file only wires
+// them up and turns exceptions into messages and exit statuses.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "detect_command.h"
+#include "faceqan/quality.h"
+#include "score_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"faceqan: FaceQAN face image quality (detect, align, score)", "faceqan"};
+  app.set_version_flag("--version", std::string("faceqan ") + FACEQAN_VERSION);
+  app.require_subcommand(1);
+
+  faceqan::cli::ScoreOptions score_options;
+  faceqan::cli::DetectOptions detect_options;
+  faceqan::cli::add_score_command(app, score_options);
+  faceqan::cli::add_detect_command(app, detect_options);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (app.got_subcommand("score")) return faceqan::cli::run_score(score_options);
+    if (app.got_subcommand("detect")) return faceqan::cli::run_detect(detect_options);
+  } catch (const std::exception& error) {
+    std::cerr << "faceqan: " << error.what() << '\n';
+    return 2;
+  }
+  return 2;
+}
