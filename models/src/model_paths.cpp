@@ -54,9 +54,6 @@ std::vector<std::string> model_search_path() {
     if (dir == dir.parent_path()) break;
     dir = dir.parent_path();
   }
-#ifdef FACEQAN_BUILD_MODEL_DIR
-  if (is_prepared(FACEQAN_BUILD_MODEL_DIR)) add_unique(dirs, FACEQAN_BUILD_MODEL_DIR);
-#endif
   return dirs;
 }
 

@@ -1,0 +1,151 @@
+// The faceqan program run as a user runs it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace faceqan::test {
+namespace {
+
+struct CommandResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs faceqan with arguments (already shell-quoted where needed); captures stdout and stderr.
+CommandResult run_faceqan(const std::string& arguments) {
+  const std::string scratch = scratch_dir("cli-run");
+  const std::string err_path = scratch + "/stderr.txt";
+  const std::string command = build_dir() + "/bin/faceqan " + arguments + " 2>" + err_path;
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_path);
+  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  return result;
+}
+
+std::string lfw(const std::string& name) { return data_file("lfw-aligned-112/" + name); }
+
+// Cheap FaceQAN settings: these tests check the program, not the algorithm.
+const std::string kCheap = "-l 2 -k 2 --threads 2 ";
+
+TEST(Cli, VersionPrintsTheVersion) {
+  const auto result = run_faceqan("--version");
+  EXPECT_EQ(result.status, 0);
+  EXPECT_NE(result.out.find("faceqan 0."), std::string::npos) << result.out;
+}
+
+TEST(Cli, ScoresAlignedImagesAsJson) {
+  const auto result = run_faceqan("score " + kCheap + lfw("001.jpg") + " " + lfw("002.jpg"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["image"], lfw("001.jpg"));
+  ASSERT_EQ(json[0]["faces"].size(), 1u);
+  for (const char* key : {"quality", "mean_similarity", "std_similarity", "symmetry"}) {
+    EXPECT_TRUE(json[0]["faces"][0].contains(key)) << key;
+  }
+  const double q = json[1]["faces"][0]["quality"];
+  EXPECT_GT(q, 0.0);
+  EXPECT_LE(q, 1.0);
+}
+
+TEST(Cli, BadImageIsReportedAndTheOthersAreStillScored) {
+  const std::string dir = scratch_dir("cli-bad-image");
+  const std::string text = dir + "/not-an-image.jpg";
+  std::ofstream(text) << "hello";
+  const auto result =
+      run_faceqan("score " + kCheap + lfw("001.jpg") + " " + text + " " + dir + "/missing.png");
+  EXPECT_EQ(result.status, 1);
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_TRUE(json[0].contains("faces"));
+  EXPECT_TRUE(json[1].contains("error"));
+  EXPECT_FALSE(json[1].contains("faces"));
+  EXPECT_NE(json[2]["error"].get<std::string>().find("no such file"), std::string::npos);
+}
+
+TEST(Cli, WritesCsvWhenAskedTo) {
+  const std::string csv = scratch_dir("cli-csv") + "/scores.csv";
+  const auto result = run_faceqan("score " + kCheap + "--output " + csv + " " + lfw("003.jpg"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  std::ifstream file(csv);
+  std::string header, row;
+  std::getline(file, header);
+  std::getline(file, row);
+  EXPECT_EQ(header.rfind("image,face,quality,mean_similarity,std_similarity,symmetry", 0), 0u) << header;
+  EXPECT_NE(row.find("003.jpg"), std::string::npos) << row;
+}
+
+TEST(Cli, BadParametersAreClearErrors) {
+  for (const auto& [flags, word] : std::vector<std::pair<std::string, std::string>>{
+           {"--samples 1", "samples"}, {"--iterations 0", "iterations"},
+           {"--epsilon 1.5", "epsilon"}, {"--exponent 0", "exponent"}, {"--device tpu", "tpu"}}) {
+    const auto result = run_faceqan("score " + flags + " " + lfw("001.jpg"));
+    EXPECT_NE(result.status, 0) << flags;
+    EXPECT_NE(result.err.find(word), std::string::npos) << flags << ": " << result.err;
+  }
+}
+
+TEST(Cli, MissingOrTruncatedModelNamesTheFile) {
+  auto result = run_faceqan("score --recognizer /nonexistent/net.onnx " + lfw("001.jpg"));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("/nonexistent/net.onnx"), std::string::npos) << result.err;
+
+  const std::string truncated = scratch_dir("cli-truncated") + "/cut.onnx";
+  {
+    std::ifstream source(std::string(std::getenv("FACEQAN_MODEL_PATH")) +
+                             "/recognition/mobilefacenet512_faceplugin.onnx", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  result = run_faceqan("score --recognizer " + truncated + " " + lfw("001.jpg"));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("cut.onnx"), std::string::npos) << result.err;
+}
+
+TEST(Cli, DetectsAlignsAndScoresWholePhotos) {
+  const std::string photo = data_file("groups/two_people.jpg");
+  const auto result = run_faceqan("score " + kCheap + photo);
+  ASSERT_EQ(result.status, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json.size(), 1u);
+  ASSERT_GE(json[0]["faces"].size(), 2u);
+  for (const auto& face : json[0]["faces"]) {
+    EXPECT_EQ(face["box"].size(), 4u);
+    EXPECT_EQ(face["landmarks"].size(), 5u);
+    EXPECT_GE(face["confidence"].get<double>(), 0.6);
+    EXPECT_GT(face["quality"].get<double>(), 0.0);
+  }
+}
+
+TEST(Cli, DetectWritesJsonAndAlignedCrops) {
+  const std::string crops = scratch_dir("cli-crops");
+  const std::string photo = data_file("groups/bbt1.jpg");
+  const auto result = run_faceqan("detect --save-crops " + crops + " " + photo);
+  ASSERT_EQ(result.status, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_GT(json[0]["width"].get<int>(), 0);
+  const size_t faces = json[0]["faces"].size();
+  EXPECT_EQ(faces, 4u);
+  for (size_t i = 0; i < faces; ++i) {
+    EXPECT_TRUE(std::filesystem::exists(crops + "/bbt1_" + std::to_string(i) + ".png")) << i;
+  }
+}
+
+}  // namespace
+}  // namespace faceqan::test
