@@ -11,8 +11,8 @@
 namespace faceqan::cli {
 namespace {
 
-nlohmann::json face_to_json(const FaceReport& face) {
-  nlohmann::json object = nlohmann::json::object();
+nlohmann::ordered_json face_to_json(const FaceReport& face) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
   if (face.quality) {
     object["quality"] = *face.quality;
     object["mean_similarity"] = *face.mean_similarity;
@@ -43,9 +43,9 @@ std::string optional_text(const std::optional<T>& value) {
 }
 
 void write_json(std::ostream& out, const std::vector<ImageReport>& reports, bool include_size) {
-  nlohmann::json array = nlohmann::json::array();
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
   for (const auto& report : reports) {
-    nlohmann::json object = {{"image", report.image}};
+    nlohmann::ordered_json object = {{"image", report.image}};
     if (include_size && !report.error) {
       object["width"] = report.width;
       object["height"] = report.height;
@@ -53,7 +53,7 @@ void write_json(std::ostream& out, const std::vector<ImageReport>& reports, bool
     if (report.error) {
       object["error"] = *report.error;
     } else {
-      object["faces"] = nlohmann::json::array();
+      object["faces"] = nlohmann::ordered_json::array();
       for (const auto& face : report.faces) object["faces"].push_back(face_to_json(face));
     }
     array.push_back(std::move(object));

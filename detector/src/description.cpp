@@ -125,36 +125,43 @@ std::string json_list(const Numbers& numbers) {
   return out.str();
 }
 
-}  // namespace
-
-void RetinaFaceDescription::validate() const {
-  const std::string source = "(in memory)";
-  if (input_size.width <= 0 || input_size.height <= 0) {
-    fail(source, "input_size must be positive");
+// The first inconsistency in a description, or an empty string when there is none.
+std::string first_problem(const RetinaFaceDescription& d) {
+  if (d.input_size.width <= 0 || d.input_size.height <= 0) {
+    return "input_size must be positive";
   }
-  if (steps.empty() || steps.size() != min_sizes.size()) {
-    fail(source, "steps and min_sizes must be non-empty and of equal length");
+  if (d.steps.empty() || d.steps.size() != d.min_sizes.size()) {
+    return "steps and min_sizes must be non-empty and of equal length";
   }
-  for (size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i] <= 0 || min_sizes[i].empty()) {
-      fail(source, "each step must be positive and have at least one min_size");
+  for (size_t i = 0; i < d.steps.size(); ++i) {
+    if (d.steps[i] <= 0 || d.min_sizes[i].empty()) {
+      return "each step must be positive and have at least one min_size";
     }
-    for (float size : min_sizes[i]) {
+    for (float size : d.min_sizes[i]) {
       if (!(size > 0.0f)) {
-        fail(source, "min_sizes must be positive");
+        return "min_sizes must be positive";
       }
     }
   }
-  for (float value : std) {
+  for (float value : d.std) {
     if (value == 0.0f) {
-      fail(source, "std must not contain zero");
+      return "std must not contain zero";
     }
   }
-  if (!(variances[0] > 0.0f) || !(variances[1] > 0.0f)) {
-    fail(source, "variances must be positive");
+  if (!(d.variances[0] > 0.0f) || !(d.variances[1] > 0.0f)) {
+    return "variances must be positive";
   }
-  if (boxes_output.empty() || scores_output.empty() || landmarks_output.empty()) {
-    fail(source, "output names must not be empty");
+  if (d.boxes_output.empty() || d.scores_output.empty() || d.landmarks_output.empty()) {
+    return "output names must not be empty";
+  }
+  return {};
+}
+
+}  // namespace
+
+void RetinaFaceDescription::validate() const {
+  if (const std::string problem = first_problem(*this); !problem.empty()) {
+    throw DetectorError("RetinaFace description: " + problem);
   }
 }
 
@@ -178,10 +185,8 @@ RetinaFaceDescription read_retinaface_description(const std::string& json_path) 
   } catch (const cv::Exception& error) {
     fail(json_path, std::string("cannot parse: ") + error.what());
   }
-  try {
-    description.validate();
-  } catch (const DetectorError& error) {
-    fail(json_path, error.what());
+  if (const std::string problem = first_problem(description); !problem.empty()) {
+    fail(json_path, problem);
   }
   return description;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 namespace faceqan {
 namespace {
@@ -39,18 +40,10 @@ cv::dnn::Net load_network(const std::string& onnx_path) {
   return net;
 }
 
-// The output is [1, rows, columns] float (or any shape with that many contiguous values).
-void check_output(const cv::Mat& output, const std::string& name, size_t rows, int columns,
-                  const std::string& onnx_path) {
-  const size_t expected = rows * static_cast<size_t>(columns);
-  if (output.type() != CV_32F || !output.isContinuous() || output.total() != expected) {
-    throw DetectorError("RetinaFace model " + onnx_path + ": output '" + name + "' has " +
-                        std::to_string(output.total()) + " values, expected " +
-                        std::to_string(rows) + " x " + std::to_string(columns) +
-                        " (one row per prior); does its description (" +
-                        description_path_for_model(onnx_path) +
-                        " or the built-in defaults) match the export's input size?");
-  }
+// The output holds rows x columns contiguous floats ([1, rows, columns] from the export).
+bool has_shape(const cv::Mat& output, size_t rows, int columns) {
+  return output.type() == CV_32F && output.isContinuous() &&
+         output.total() == rows * static_cast<size_t>(columns);
 }
 
 }  // namespace
@@ -73,9 +66,10 @@ void DetectorSettings::validate() const {
 class RetinaFaceDetector::Impl {
  public:
   Impl(const std::string& onnx_path, const RetinaFaceDescription& description,
-       const DetectorSettings& settings)
+       std::string description_origin, const DetectorSettings& settings)
       : model_path_(onnx_path),
         description_(description),
+        description_origin_(std::move(description_origin)),
         settings_(settings),
         net_(load_network(onnx_path)),
         priors_(detail::make_priors(description)),
@@ -84,8 +78,7 @@ class RetinaFaceDetector::Impl {
     for (const std::string& name : output_names_) {
       if (net_.getLayerId(name) < 0) {
         throw DetectorError("RetinaFace model " + model_path_ + " has no output named '" + name +
-                            "' (see its description " + description_path_for_model(model_path_) +
-                            ")");
+                            "' (description: " + description_origin_ + ")");
       }
     }
     // One run on a blank input checks the input name and output shapes now rather than on the
@@ -108,6 +101,7 @@ class RetinaFaceDetector::Impl {
 
   std::string model_path_;
   RetinaFaceDescription description_;
+  std::string description_origin_;  // for error messages: the sidecar, defaults or the caller
   DetectorSettings settings_;
 
  private:
@@ -116,11 +110,22 @@ class RetinaFaceDetector::Impl {
       net_.setInput(blob_, description_.input_name);
       net_.forward(outputs_, output_names_);
     } catch (const cv::Exception& error) {
-      throw DetectorError("RetinaFace model " + model_path_ + " failed to run: " + error.what());
+      throw DetectorError("RetinaFace model " + model_path_ + " failed to run on a " +
+                          std::to_string(description_.input_size.width) + "x" +
+                          std::to_string(description_.input_size.height) +
+                          " input; does its description (" + description_origin_ +
+                          ") match the export? " + error.what());
     }
-    check_output(outputs_[0], output_names_[0], priors_.size(), kBoxValues, model_path_);
-    check_output(outputs_[1], output_names_[1], priors_.size(), kScoreValues, model_path_);
-    check_output(outputs_[2], output_names_[2], priors_.size(), kLandmarkValues, model_path_);
+    const int columns[] = {kBoxValues, kScoreValues, kLandmarkValues};
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      if (!has_shape(outputs_[i], priors_.size(), columns[i])) {
+        throw DetectorError("RetinaFace model " + model_path_ + ": output '" + output_names_[i] +
+                            "' has " + std::to_string(outputs_[i].total()) + " values, expected " +
+                            std::to_string(priors_.size()) + " x " + std::to_string(columns[i]) +
+                            " (one row per prior); does its description (" +
+                            description_origin_ + ") match the export's input size?");
+      }
+    }
   }
 
   std::vector<DetectedFace> decode(const detail::Letterbox& letterbox) const {
@@ -201,16 +206,22 @@ class RetinaFaceDetector::Impl {
   std::vector<cv::Mat> outputs_;
 };
 
-RetinaFaceDetector::RetinaFaceDetector(const std::string& onnx_path, DetectorSettings settings)
-    : RetinaFaceDetector(onnx_path, retinaface_description_for_model(onnx_path), settings) {}
+RetinaFaceDetector::RetinaFaceDetector(const std::string& onnx_path, DetectorSettings settings) {
+  // Cheap checks first, so a bad setting is reported without loading the model.
+  settings.validate();
+  const std::string sidecar = description_path_for_model(onnx_path);
+  const bool has_sidecar = std::filesystem::exists(sidecar);
+  impl_ = std::make_unique<Impl>(onnx_path, retinaface_description_for_model(onnx_path),
+                                 has_sidecar ? sidecar : "built-in defaults; no " + sidecar,
+                                 settings);
+}
 
 RetinaFaceDetector::RetinaFaceDetector(const std::string& onnx_path,
                                        const RetinaFaceDescription& description,
                                        DetectorSettings settings) {
-  // Cheap checks first, so a bad setting is reported without loading the model.
   settings.validate();
   description.validate();
-  impl_ = std::make_unique<Impl>(onnx_path, description, settings);
+  impl_ = std::make_unique<Impl>(onnx_path, description, "passed to the constructor", settings);
 }
 
 RetinaFaceDetector::~RetinaFaceDetector() = default;

@@ -157,9 +157,11 @@ TEST(AlignFaceToRgbFloat, MatchesThe8BitCropForEveryFormat) {
   for (const Case& c : {Case{PixelFormat::kBGR, -1}, Case{PixelFormat::kRGB, cv::COLOR_BGR2RGB},
                         Case{PixelFormat::kBGRA, cv::COLOR_BGR2BGRA},
                         Case{PixelFormat::kRGBA, cv::COLOR_BGR2RGBA}}) {
-    cv::Mat source = bgr;
+    cv::Mat source;  // a fresh Mat: converting into a header of `bgr` would overwrite it
     if (c.conversion >= 0) {
       cv::cvtColor(bgr, source, c.conversion);
+    } else {
+      source = bgr;
     }
     std::vector<float> destination(112 * 112 * 3, -1.0f);
     align_face_to_rgb_float(source, c.format, landmarks, kArcFaceCrop, destination.data());

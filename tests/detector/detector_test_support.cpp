@@ -7,17 +7,18 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 namespace faceqan::test {
 
 std::string detector_model_path() {
-  return data_dir() + "/../models/detection/retinaface_mnet025_640.onnx";
+  return model_file("detection/retinaface_mnet025_640.onnx");
 }
 
 std::string recognition_model_path() {
-  return data_dir() + "/../models/recognition/mobilefacenet512_faceplugin.onnx";
+  return model_file("recognition/mobilefacenet512_faceplugin.onnx");
 }
 
 RetinaFaceDetector& shared_detector() {
@@ -68,13 +69,20 @@ std::vector<float> FaceEmbedder::embed_rgb_float(const float* aligned_rgb) {
                                     /*swapRB=*/false, /*crop=*/false));
 }
 
-std::vector<float> FaceEmbedder::embed_largest_face(const cv::Mat& photo_bgr) {
+std::vector<float> FaceEmbedder::embed_face(const cv::Mat& photo_bgr, Pick pick) {
   const std::vector<DetectedFace> faces = shared_detector().detect(photo_bgr);
   if (faces.empty()) {
     return {};
   }
+  const auto chosen =
+      pick == Pick::kLargest
+          ? faces.begin()
+          : std::max_element(faces.begin(), faces.end(),
+                             [](const DetectedFace& a, const DetectedFace& b) {
+                               return a.confidence < b.confidence;
+                             });
   std::vector<float> aligned(kArcFaceCrop.area() * 3);
-  align_face_to_rgb_float(photo_bgr, PixelFormat::kBGR, faces.front().landmarks, kArcFaceCrop,
+  align_face_to_rgb_float(photo_bgr, PixelFormat::kBGR, chosen->landmarks, kArcFaceCrop,
                           aligned.data());
   return embed_rgb_float(aligned.data());
 }

@@ -32,8 +32,10 @@ class FaceEmbedder {
   std::vector<float> embed_bgr(const cv::Mat& aligned_bgr);
   // An aligned 112x112 RGB float [0, 1] face, as align_face_to_rgb_float writes it.
   std::vector<float> embed_rgb_float(const float* aligned_rgb);
-  // Detects faces in a BGR photo, aligns the largest and embeds it; empty if none is found.
-  std::vector<float> embed_largest_face(const cv::Mat& photo_bgr);
+  enum class Pick { kLargest, kMostConfident };
+  // Detects faces in a BGR photo, aligns the largest (the detector's first) or the most
+  // confident one and embeds it; empty if none is found.
+  std::vector<float> embed_face(const cv::Mat& photo_bgr, Pick pick = Pick::kLargest);
 
  private:
   std::vector<float> run(const cv::Mat& blob);

@@ -88,6 +88,8 @@ class NodeContext {
   // Number of inputs the node lists, and whether input i is present (not omitted or empty).
   size_t input_count() const;
   bool has_input(size_t i) const;
+  // Whether output i is present (named).
+  bool has_output(size_t i) const;
   // The value of input i if it is known at import (initializer, Constant, folded), else nullopt.
   virtual std::optional<at::Tensor> constant_input(size_t i) const = 0;
   // Input i's value, which must be known at import; the operation keeps it, so the input gets no

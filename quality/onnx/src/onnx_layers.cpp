@@ -121,8 +121,16 @@ class ConvOperation final : public Operation {
 
   at::Tensor run(const Arguments& inputs) const override {
     const at::Tensor input = padding_->pad(inputs[0], 0.0);
-    return at::convolution(input, weight_, bias_, strides_, padding_->symmetric(inputs[0]),
-                           dilations_, /*transposed=*/false, output_padding_, groups_);
+    const std::vector<int64_t> padding = padding_->symmetric(inputs[0]);
+    // ATen sends small-batch 1x1 convolutions on one thread to its im2col + BLAS path, which is
+    // many times slower than oneDNN when the BLAS is the reference one (Debian's default). Calling
+    // oneDNN directly keeps every CPU convolution on it; its backward is still ATen's.
+    if (input.device().is_cpu() && input.scalar_type() == at::kFloat && at::hasMKLDNN() &&
+        at::globalContext().userEnabledMkldnn()) {
+      return at::mkldnn_convolution(input, weight_, bias_, padding, strides_, dilations_, groups_);
+    }
+    return at::convolution(input, weight_, bias_, strides_, padding, dilations_,
+                           /*transposed=*/false, output_padding_, groups_);
   }
 
   void to(const c10::Device& device) override {
@@ -161,7 +169,7 @@ class BatchNormOperation final : public Operation {
     variance_ = node.capture_constant(4, "variance");
     epsilon_ = node.attribute_float("epsilon", 1e-5f);
     const int64_t channels = gamma_.numel();
-    for (const at::Tensor* t : {&gamma_, &beta_, &mean_, &variance_}) {
+    for (at::Tensor* t : {&gamma_, &beta_, &mean_, &variance_}) {
       if (t->numel() != channels) node.fail_invalid("scale, bias, mean and variance differ in size");
       *t = t->reshape({channels}).to(at::kFloat);
     }
@@ -294,7 +302,7 @@ class MatMulOperation final : public Operation {
 class PoolOperation final : public Operation {
  public:
   PoolOperation(NodeContext& node, bool max) : max_(max) {
-    if (node.node().output_size() > 1 && !node.node().output(1).empty()) {
+    if (node.has_output(1)) {
       node.fail_unsupported("the Indices output is not supported");
     }
     kernel_ = node.attribute_ints("kernel_shape", {});

@@ -1,0 +1,181 @@
+#include "face_meta.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace faceqan::gst {
+namespace {
+
+// Number of values in the "landmarks" field: x1, y1, ..., x5, y5.
+constexpr guint kLandmarkValues = 10;
+
+double value_as_double(const GValue* value) {
+  if (G_VALUE_HOLDS_DOUBLE(value)) return g_value_get_double(value);
+  if (G_VALUE_HOLDS_FLOAT(value)) return g_value_get_float(value);
+  if (G_VALUE_HOLDS_INT(value)) return g_value_get_int(value);
+  if (G_VALUE_HOLDS_UINT(value)) return g_value_get_uint(value);
+  return NAN;
+}
+
+// Landmarks from any parameter structure with a "landmarks" array of ten numbers.
+std::optional<FaceLandmarks> landmarks_from_params(GstVideoRegionOfInterestMeta* meta) {
+  for (GList* l = meta->params; l != nullptr; l = l->next) {
+    const GValue* array = gst_structure_get_value(GST_STRUCTURE(l->data), "landmarks");
+    if (array == nullptr || !GST_VALUE_HOLDS_ARRAY(array) ||
+        gst_value_array_get_size(array) != kLandmarkValues) {
+      continue;
+    }
+    FaceLandmarks points;
+    bool valid = true;
+    for (guint i = 0; i < points.size(); ++i) {
+      const double x = value_as_double(gst_value_array_get_value(array, 2 * i));
+      const double y = value_as_double(gst_value_array_get_value(array, 2 * i + 1));
+      valid = valid && std::isfinite(x) && std::isfinite(y);
+      points[i] = cv::Point2f(static_cast<float>(x), static_cast<float>(y));
+    }
+    if (valid) return points;
+  }
+  return std::nullopt;
+}
+
+void append_double(GValue* array, double number) {
+  GValue value = G_VALUE_INIT;
+  g_value_init(&value, G_TYPE_DOUBLE);
+  g_value_set_double(&value, number);
+  gst_value_array_append_and_take_value(array, &value);
+}
+
+GstStructure* detection_structure(const FaceRecord& face, const GstVideoInfo& info) {
+  const double width = GST_VIDEO_INFO_WIDTH(&info);
+  const double height = GST_VIDEO_INFO_HEIGHT(&info);
+  auto unit = [](double v) { return std::clamp(v, 0.0, 1.0); };
+  return gst_structure_new("detection",
+                           "x_min", G_TYPE_DOUBLE, unit(face.box.x / width),
+                           "y_min", G_TYPE_DOUBLE, unit(face.box.y / height),
+                           "x_max", G_TYPE_DOUBLE, unit((face.box.x + face.box.width) / width),
+                           "y_max", G_TYPE_DOUBLE, unit((face.box.y + face.box.height) / height),
+                           "confidence", G_TYPE_DOUBLE, static_cast<double>(face.confidence),
+                           "label_id", G_TYPE_INT, 0,
+                           "label", G_TYPE_STRING, "face", nullptr);
+}
+
+GstStructure* faceqan_structure(const FaceRecord& face, const FaceQuality* quality,
+                                bool with_embedding) {
+  // Unscored faces carry zeros, flagged by scored=false, so that every field is always there.
+  static const FaceQuality kUnscored{};
+  const FaceQuality& q = quality != nullptr ? *quality : kUnscored;
+  GstStructure* s = gst_structure_new("faceqan",
+                                      "quality", G_TYPE_DOUBLE, q.quality,
+                                      "mean-similarity", G_TYPE_DOUBLE, q.mean_similarity,
+                                      "std-similarity", G_TYPE_DOUBLE, q.std_similarity,
+                                      "symmetry", G_TYPE_DOUBLE, q.symmetry,
+                                      "scored", G_TYPE_BOOLEAN, quality != nullptr, nullptr);
+  GValue landmarks = G_VALUE_INIT;
+  gst_value_array_init(&landmarks, kLandmarkValues);
+  for (const cv::Point2f& point : face.landmarks) {
+    append_double(&landmarks, point.x);
+    append_double(&landmarks, point.y);
+  }
+  gst_structure_take_value(s, "landmarks", &landmarks);
+  if (with_embedding && quality != nullptr) {
+    GValue embedding = G_VALUE_INIT;
+    gst_value_array_init(&embedding, static_cast<guint>(q.embedding.size()));
+    for (float element : q.embedding) {
+      GValue value = G_VALUE_INIT;
+      g_value_init(&value, G_TYPE_FLOAT);
+      g_value_set_float(&value, element);
+      gst_value_array_append_and_take_value(&embedding, &value);
+    }
+    gst_structure_take_value(s, "embedding", &embedding);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer) {
+  std::vector<FaceRecord> faces;
+  const GQuark face_type = g_quark_from_static_string(kFaceRoiType);
+  gpointer state = nullptr;
+  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+             buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+    if (roi->roi_type != face_type || roi->w == 0 || roi->h == 0) continue;
+    FaceRecord face;
+    face.box = cv::Rect2f(roi->x, roi->y, roi->w, roi->h);
+    face.upstream_meta_id = roi->id;
+    double confidence = 1.0;
+    if (GstStructure* detection = gst_video_region_of_interest_meta_get_param(roi, "detection")) {
+      gst_structure_get_double(detection, "confidence", &confidence);
+    }
+    face.confidence = static_cast<float>(confidence);
+    face.landmarks = landmarks_from_params(roi).value_or(landmarks_from_box(face.box));
+    faces.push_back(face);
+  }
+  return faces;
+}
+
+void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
+                       const std::vector<FaceRecord>& faces,
+                       const std::vector<FaceQuality>& qualities, bool scored,
+                       bool with_embedding) {
+  const int width = GST_VIDEO_INFO_WIDTH(&info);
+  const int height = GST_VIDEO_INFO_HEIGHT(&info);
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const FaceRecord& face = faces[i];
+    const FaceQuality* quality = scored && i < qualities.size() ? &qualities[i] : nullptr;
+    GstVideoRegionOfInterestMeta* roi = nullptr;
+    if (face.upstream_meta_id) {
+      roi = gst_buffer_get_video_region_of_interest_meta_id(buffer, *face.upstream_meta_id);
+    }
+    if (roi == nullptr) {
+      // The meta's box is in whole pixels inside the frame; the detector's may reach past it.
+      const int x0 = std::clamp(static_cast<int>(std::floor(face.box.x)), 0, width);
+      const int y0 = std::clamp(static_cast<int>(std::floor(face.box.y)), 0, height);
+      const int x1 = std::clamp(static_cast<int>(std::ceil(face.box.x + face.box.width)), 0, width);
+      const int y1 = std::clamp(static_cast<int>(std::ceil(face.box.y + face.box.height)), 0, height);
+      roi = gst_buffer_add_video_region_of_interest_meta(buffer, kFaceRoiType, x0, y0, x1 - x0,
+                                                         y1 - y0);
+    }
+    if (gst_video_region_of_interest_meta_get_param(roi, "detection") == nullptr) {
+      gst_video_region_of_interest_meta_add_param(roi, detection_structure(face, info));
+    }
+    gst_video_region_of_interest_meta_add_param(roi,
+                                                faceqan_structure(face, quality, with_embedding));
+  }
+}
+
+GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segment,
+                                      const std::vector<FaceRecord>& faces,
+                                      const std::vector<FaceQuality>& qualities, bool scored) {
+  const GstClockTime timestamp = GST_BUFFER_PTS(buffer);
+  GValue list = G_VALUE_INIT;
+  g_value_init(&list, GST_TYPE_LIST);
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const FaceRecord& face = faces[i];
+    const bool face_scored = scored && i < qualities.size();
+    GValue entry = G_VALUE_INIT;
+    g_value_init(&entry, GST_TYPE_STRUCTURE);
+    GstStructure* s = gst_structure_new(
+        "face",
+        "x", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.x)),
+        "y", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.y)),
+        "width", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.width)),
+        "height", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.height)),
+        "confidence", G_TYPE_DOUBLE, static_cast<double>(face.confidence),
+        "quality", G_TYPE_DOUBLE, face_scored ? qualities[i].quality : 0.0,
+        "scored", G_TYPE_BOOLEAN, face_scored, nullptr);
+    g_value_take_boxed(&entry, s);
+    gst_value_list_append_and_take_value(&list, &entry);
+  }
+  GstStructure* message = gst_structure_new(
+      "faceqan",
+      "timestamp", G_TYPE_UINT64, timestamp,
+      "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, timestamp),
+      "running-time", G_TYPE_UINT64, gst_segment_to_running_time(&segment, GST_FORMAT_TIME, timestamp),
+      "duration", G_TYPE_UINT64, GST_BUFFER_DURATION(buffer), nullptr);
+  gst_structure_take_value(message, "faces", &list);
+  return message;
+}
+
+}  // namespace faceqan::gst

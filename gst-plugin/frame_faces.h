@@ -1,0 +1,60 @@
+// From a mapped video frame to faces ready for scoring: the frame as an 8-bit image the detector
+// and the alignment accept, the faces found in it, and their aligned crops.
+#pragma once
+
+#include <gst/video/video.h>
+
+#include <optional>
+#include <vector>
+
+#include "faceqan/detector_types.h"
+#include "scoring_queue.h"
+
+namespace faceqan::gst {
+
+// One face on a frame, in the frame's pixels.
+struct FaceRecord {
+  cv::Rect2f box;
+  float confidence = 1.0f;
+  FaceLandmarks landmarks{};
+  // Set when the face came from a region-of-interest meta already on the buffer: the element
+  // adds its parameters to that meta instead of adding a new one.
+  std::optional<gint> upstream_meta_id;
+};
+
+// The raw formats the element accepts, as a caps string's format list.
+#define FACEQAN_VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, YV12, NV12, NV21 }"
+
+// The layout of a packed format the detector reads directly, or nullopt for YUV formats.
+std::optional<PixelFormat> packed_pixel_format(GstVideoFormat format);
+
+// Presents frames as 8-bit images: packed RGB frames are wrapped in place (with their stride),
+// YUV frames are converted to BGR into a buffer reused from frame to frame.
+class FrameImager {
+ public:
+  FrameImager() = default;
+  ~FrameImager();
+  FrameImager(const FrameImager&) = delete;
+  FrameImager& operator=(const FrameImager&) = delete;
+
+  // The image stays valid while `frame` stays mapped and until the next call.
+  // Throws std::runtime_error if the frame cannot be converted.
+  cv::Mat view(const GstVideoFrame& frame, PixelFormat* format);
+
+ private:
+  GstVideoConverter* converter_ = nullptr;
+  GstVideoInfo converter_input_{};
+  GstVideoInfo converter_output_{};
+  std::vector<guint8> bgr_;
+};
+
+// Five landmarks estimated from a box alone, placing the ArcFace template's points in the box
+// as if the box were the aligned crop (for regions from detectors without landmarks).
+FaceLandmarks landmarks_from_box(const cv::Rect2f& box);
+
+// The aligned crop of each face as RGB floats in [0, 1] at crop_size; a face's key is its index
+// on the frame, so a face's noise does not depend on what else is being scored.
+std::vector<PendingFace> align_faces(const cv::Mat& image, PixelFormat format,
+                                     const std::vector<FaceRecord>& faces, cv::Size crop_size);
+
+}  // namespace faceqan::gst

@@ -1,0 +1,1047 @@
+/**
+ * SECTION:element-faceqan
+ * @title: faceqan
+ *
+ * Finds the faces in each video frame and rates each face's quality for face recognition with
+ * FaceQAN (Babnik, Peer, Struc, ICPR 2022): how little adversarial noise moves the face's
+ * embedding in a recognition network. Scores are in [0, 1]; higher is better.
+ *
+ * Faces come from a RetinaFace detector (every frame, or every detection-interval-th frame with
+ * the boxes reused in between), or, with use-upstream-rois, from "face" region-of-interest metas
+ * that another element put on the buffer. Each face is aligned to the ArcFace template and
+ * scored on a worker thread that batches the faces of consecutive frames (up to batch-size
+ * faces, or what is waiting once a face has waited max-latency milliseconds). Frames leave in
+ * their original order with their original timestamps once their faces are scored; the delay is
+ * reported in the LATENCY query.
+ *
+ * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
+ * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
+ * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
+ * symmetry, scored, landmarks, and with attach-embedding the embedding). docs/METADATA.md
+ * describes every field.
+ *
+ * With message=true the element posts an element message named "faceqan" for every frame
+ * that leaves it:
+ *
+ * * #GstClockTime `timestamp`: the frame's presentation timestamp.
+ * * #GstClockTime `stream-time`: the stream time of the frame.
+ * * #GstClockTime `running-time`: the running time of the frame.
+ * * #GstClockTime `duration`: the duration of the frame.
+ * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
+ *   `height` (the box in pixels), #gdouble `confidence` (the detector's), #gdouble `quality`
+ *   (0 when not scored) and #gboolean `scored` (false when the frame passed unscored because the
+ *   queue was full with overload=skip).
+ *
+ * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
+ * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,
+ * `dropped`, `faces-detected`, `faces-scored` (totals), #gdouble `frames-per-second`,
+ * `faces-detected-per-second`, `faces-scored-per-second` (over the interval), #guint
+ * `queue-depth` (frames held now), #GstClockTime `latency` and `max-latency` (mean and
+ * largest time a frame spent in the element during the interval).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     faceqan iterations=2 samples=4 draw=true message=true ! videoconvert ! autovideosink
+ * ]| Shows the video with each face's box, landmarks and quality, and prints the per-frame
+ * messages.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! faceqan mode=drop overload=skip ! videoconvert ! \
+ *     jpegenc ! multifilesink location=face-%05d.jpg
+ * ]| Keeps only the camera frames that show a face of good quality.
+ */
+
+#include "gstfaceqan.h"
+
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "face_drawing.h"
+#include "face_meta.h"
+#include "frame_faces.h"
+#include "faceqan/face_detector.h"
+#include "faceqan/model_io.h"
+#include "faceqan/model_paths.h"
+#include "faceqan/quality.h"
+#include "scoring_queue.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_faceqan_debug);
+#define GST_CAT_DEFAULT gst_faceqan_debug
+
+namespace {
+
+using faceqan::FaceQuality;
+using faceqan::gst::Admission;
+using faceqan::gst::FaceRecord;
+using faceqan::gst::OverloadPolicy;
+using faceqan::gst::PendingFace;
+using Clock = std::chrono::steady_clock;
+
+enum class Mode { kAnnotate, kDrop };
+
+enum {
+  PROP_0,
+  PROP_DETECTOR_MODEL,
+  PROP_RECOGNIZER_MODEL,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_EPSILON,
+  PROP_ITERATIONS,
+  PROP_SAMPLES,
+  PROP_EXPONENT,
+  PROP_SEED,
+  PROP_BATCH_SIZE,
+  PROP_MAX_LATENCY,
+  PROP_QUEUE_SIZE,
+  PROP_OVERLOAD,
+  PROP_DETECTION_THRESHOLD,
+  PROP_MIN_FACE_SIZE,
+  PROP_MAX_FACES,
+  PROP_DETECTION_INTERVAL,
+  PROP_USE_UPSTREAM_ROIS,
+  PROP_QUALITY_THRESHOLD,
+  PROP_MODE,
+  PROP_DROP_GAPS,
+  PROP_ATTACH_EMBEDDING,
+  PROP_DRAW,
+  PROP_MESSAGE,
+  PROP_STATS_INTERVAL,
+};
+
+// Every property's default and range, in one place.
+constexpr const char* kDefaultDevice = "auto";
+constexpr guint kDefaultThreads = 0, kMaxThreads = 1024;
+constexpr double kDefaultEpsilon = 0.001, kMinEpsilon = 1e-6, kMaxEpsilon = 0.5;
+constexpr guint kDefaultIterations = 5, kMinIterations = 1, kMaxIterations = 100;
+constexpr guint kDefaultSamples = 10, kMinSamples = 2, kMaxSamples = 256;
+constexpr guint kDefaultExponent = 5, kMinExponent = 1, kMaxExponent = 100;
+constexpr gint64 kDefaultSeed = faceqan::kDefaultSeed, kMinSeed = -1, kMaxSeed = G_MAXINT64;
+constexpr guint kDefaultBatchSize = 8, kMinBatchSize = 1, kMaxBatchSize = 256;
+constexpr guint kDefaultMaxLatency = 200, kMaxMaxLatency = 60000;  // milliseconds
+constexpr guint kDefaultQueueSize = 16, kMinQueueSize = 1, kMaxQueueSize = 1024;
+constexpr OverloadPolicy kDefaultOverload = OverloadPolicy::kBlock;
+constexpr double kDefaultDetectionThreshold = 0.6;
+constexpr guint kDefaultMinFaceSize = 0, kMaxMinFaceSize = 10000;
+constexpr guint kDefaultMaxFaces = 0, kMaxMaxFaces = 1000;
+constexpr guint kDefaultDetectionInterval = 1, kMinDetectionInterval = 1,
+                kMaxDetectionInterval = 10000;
+constexpr gboolean kDefaultUseUpstreamRois = FALSE;
+// Measured with the default recognition model at the default FaceQAN settings: sharp frontal
+// faces score about 0.4-0.6, blurred, tiny or strongly turned faces below about 0.2 (see
+// docs/METADATA.md). 0.3 sits between the two groups.
+constexpr double kDefaultQualityThreshold = 0.3;
+constexpr Mode kDefaultMode = Mode::kAnnotate;
+constexpr gboolean kDefaultDropGaps = FALSE;
+constexpr gboolean kDefaultAttachEmbedding = FALSE;
+constexpr gboolean kDefaultDraw = FALSE;
+constexpr gboolean kDefaultMessage = FALSE;
+constexpr guint kDefaultStatsInterval = 0, kMaxStatsInterval = 3600000;  // milliseconds
+
+// The property values, read and written under the object lock.
+struct Settings {
+  std::string detector_model;
+  std::string recognizer_model;
+  std::string device = kDefaultDevice;
+  guint threads = kDefaultThreads;
+  double epsilon = kDefaultEpsilon;
+  guint iterations = kDefaultIterations;
+  guint samples = kDefaultSamples;
+  guint exponent = kDefaultExponent;
+  gint64 seed = kDefaultSeed;
+  guint batch_size = kDefaultBatchSize;
+  guint max_latency = kDefaultMaxLatency;
+  guint queue_size = kDefaultQueueSize;
+  OverloadPolicy overload = kDefaultOverload;
+  double detection_threshold = kDefaultDetectionThreshold;
+  guint min_face_size = kDefaultMinFaceSize;
+  guint max_faces = kDefaultMaxFaces;
+  guint detection_interval = kDefaultDetectionInterval;
+  bool use_upstream_rois = kDefaultUseUpstreamRois;
+  double quality_threshold = kDefaultQualityThreshold;
+  Mode mode = kDefaultMode;
+  bool drop_gaps = kDefaultDropGaps;
+  bool attach_embedding = kDefaultAttachEmbedding;
+  bool draw = kDefaultDraw;
+  bool message = kDefaultMessage;
+  guint stats_interval = kDefaultStatsInterval;
+
+  faceqan::gst::QueueLimits queue_limits() const {
+    return {batch_size, std::chrono::milliseconds(max_latency), queue_size, overload};
+  }
+  faceqan::DetectorSettings detector_settings() const {
+    faceqan::DetectorSettings s;
+    s.confidence_threshold = static_cast<float>(detection_threshold);
+    s.min_face_size = static_cast<float>(min_face_size);
+    s.max_faces = static_cast<int>(max_faces);
+    return s;
+  }
+  // What the loaded models depend on: a change reloads them at the next start.
+  std::string model_key() const {
+    return detector_model + '\n' + recognizer_model + '\n' + device + '\n' +
+           std::to_string(threads) + '\n' + std::to_string(epsilon) + '\n' +
+           std::to_string(iterations) + '\n' + std::to_string(samples) + '\n' +
+           std::to_string(exponent) + '\n' + std::to_string(seed);
+  }
+};
+
+struct MiniObjectUnref {
+  void operator()(GstMiniObject* object) const { gst_mini_object_unref(object); }
+};
+using MiniObjectPtr = std::unique_ptr<GstMiniObject, MiniObjectUnref>;
+
+// A buffer or an event held in the queue, with what the worker needs to finish a frame.
+struct QueuedItem {
+  MiniObjectPtr object;
+  GstVideoInfo info{};  // frames: the caps in force when the frame came in
+  std::vector<FaceRecord> faces;
+  bool scored = true;   // false: admitted while the queue was full with overload=skip
+};
+using Queue = faceqan::gst::ScoringQueue<QueuedItem, FaceQuality>;
+
+// Counters for the "faceqan-stats" message. Totals are atomics (both threads count); the
+// interval's latency figures are the worker's alone.
+struct Stats {
+  std::atomic<guint64> frames_in{0}, frames_out{0}, skipped{0}, dropped{0};
+  std::atomic<guint64> faces_detected{0}, faces_scored{0};
+  // Worker only:
+  Clock::time_point interval_start = Clock::now();
+  guint64 interval_frames = 0, interval_detected = 0, interval_scored = 0;
+  Clock::duration latency_sum{}, latency_max{};
+
+  void reset() {
+    frames_in = frames_out = skipped = dropped = faces_detected = faces_scored = 0;
+    interval_start = Clock::now();
+    interval_frames = interval_detected = interval_scored = 0;
+    latency_sum = latency_max = {};
+  }
+};
+
+// The loaded models, built from the settings at READY->PAUSED.
+struct Models {
+  std::string key;
+  std::unique_ptr<faceqan::RetinaFaceDetector> detector;
+  std::shared_ptr<faceqan::RecognitionModel> recognizer;
+  std::unique_ptr<faceqan::FaceQanScorer> scorer;
+  cv::Size crop_size;
+};
+
+// Everything an element instance owns besides its pads.
+struct State {
+  Settings settings;  // under the object lock
+  Models models;
+  Queue queue;
+  std::atomic<GstFlowReturn> src_result{GST_FLOW_FLUSHING};
+  std::atomic<bool> eos_received{false};
+
+  // Streaming thread only.
+  GstVideoInfo info{};
+  bool have_info = false;
+  faceqan::gst::FrameImager imager;
+  std::vector<FaceRecord> last_detections;
+  guint64 frames_seen = 0;
+
+  // Worker only.
+  GstSegment segment{};
+  Clock::duration worst_batch{};     // the longest scoring time so far, part of the latency
+  Clock::duration reported_batch{};  // what the last LATENCY answer included
+  Stats stats;
+};
+
+}  // namespace
+
+struct _GstFaceQan {
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
+  State* state;  // C++ state; created in init, destroyed in finalize
+};
+
+#define GST_TYPE_FACEQAN_OVERLOAD (gst_faceqan_overload_get_type())
+static GType gst_faceqan_overload_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(OverloadPolicy::kBlock),
+       "Wait for room: back-pressure upstream (files)", "block"},
+      {static_cast<gint>(OverloadPolicy::kSkip),
+       "Pass the frame with its detections but unscored faces (scored=false; live sources)",
+       "skip"},
+      {static_cast<gint>(OverloadPolicy::kDrop), "Drop the frame", "drop"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstFaceQanOverload", values));
+  }
+  return type;
+}
+
+#define GST_TYPE_FACEQAN_MODE (gst_faceqan_mode_get_type())
+static GType gst_faceqan_mode_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(Mode::kAnnotate), "Pass every frame with its metadata", "annotate"},
+      {static_cast<gint>(Mode::kDrop),
+       "Pass only frames with at least one face of quality >= quality-threshold", "drop"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstFaceQanMode", values));
+  }
+  return type;
+}
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FACEQAN_VIDEO_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FACEQAN_VIDEO_FORMATS)));
+
+static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValue* value,
+                                     GParamSpec* pspec);
+static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* value,
+                                     GParamSpec* pspec);
+static void gst_faceqan_finalize(GObject* object);
+static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
+                                                     GstStateChange transition);
+static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
+static gboolean gst_faceqan_sink_event(GstPad* pad, GstObject* parent, GstEvent* event);
+static gboolean gst_faceqan_sink_query(GstPad* pad, GstObject* parent, GstQuery* query);
+static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* query);
+static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode,
+                                              gboolean active);
+static void gst_faceqan_loop(GstFaceQan* self);
+
+G_DEFINE_TYPE_WITH_CODE(GstFaceQan, gst_faceqan, GST_TYPE_ELEMENT,
+                        GST_DEBUG_CATEGORY_INIT(gst_faceqan_debug, "faceqan", 0,
+                                                "FaceQAN face image quality"));
+GST_ELEMENT_REGISTER_DEFINE(faceqan, "faceqan", GST_RANK_NONE, GST_TYPE_FACEQAN);
+
+static void gst_faceqan_class_init(GstFaceQanClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  const auto ready_flags = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_READY);
+  const auto playing_flags = static_cast<GParamFlags>(flags | GST_PARAM_MUTABLE_PLAYING);
+
+  gobject_class->set_property = gst_faceqan_set_property;
+  gobject_class->get_property = gst_faceqan_get_property;
+  gobject_class->finalize = gst_faceqan_finalize;
+
+  g_object_class_install_property(gobject_class, PROP_DETECTOR_MODEL,
+      g_param_spec_string("detector-model", "Detector model",
+          "RetinaFace ONNX model: a file, or a name under the model path (FACEQAN_MODEL_PATH, then "
+          "the build's or the installation's models folder). Empty: the default model, "
+          "detection/retinaface_mnet025_640.onnx",
+          "", ready_flags));
+  g_object_class_install_property(gobject_class, PROP_RECOGNIZER_MODEL,
+      g_param_spec_string("recognizer-model", "Recognizer model",
+          "Face recognition model whose embeddings FaceQAN attacks (.onnx, or TorchScript .pt), "
+          "a file or a name under the model path. Empty: the default model, "
+          "recognition/mobilefacenet512_faceplugin.onnx. Scores are only comparable between runs "
+          "with the same model",
+          "", ready_flags));
+  g_object_class_install_property(gobject_class, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+          "Where the recognition model runs: auto (a GPU if LibTorch has CUDA and sees one, else "
+          "the CPU), cpu, cuda or cuda:N. Asking for cuda without one fails the start",
+          kDefaultDevice, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_THREADS,
+      g_param_spec_uint("threads", "Threads",
+          "CPU threads LibTorch uses for scoring (process-wide); 0: all cores",
+          0, kMaxThreads, kDefaultThreads, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_EPSILON,
+      g_param_spec_double("epsilon", "Epsilon",
+          "FaceQAN's noise amplitude and attack step, on the [0, 1] pixel scale (paper: 0.001)",
+          kMinEpsilon, kMaxEpsilon, kDefaultEpsilon, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_ITERATIONS,
+      g_param_spec_uint("iterations", "Iterations",
+          "FaceQAN's attack steps per face (l, paper: 5). Cost grows linearly; 2 keeps most of the "
+          "ranking at less than half the cost",
+          kMinIterations, kMaxIterations, kDefaultIterations, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_SAMPLES,
+      g_param_spec_uint("samples", "Samples",
+          "FaceQAN's noisy copies per face (k, paper: 10). Cost grows linearly",
+          kMinSamples, kMaxSamples, kDefaultSamples, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_EXPONENT,
+      g_param_spec_uint("exponent", "Exponent",
+          "FaceQAN's final power (p, paper: 5): spreads the scores apart without changing their "
+          "order. Thresholds depend on it",
+          kMinExponent, kMaxExponent, kDefaultExponent, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_SEED,
+      g_param_spec_int64("seed", "Seed",
+          "Seed of FaceQAN's noise; the same seed, faces and thread count give the same scores. "
+          "-1: a random seed per start",
+          kMinSeed, kMaxSeed, kDefaultSeed, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint("batch-size", "Batch size",
+          "The most faces scored together (from consecutive frames). Larger batches use the "
+          "CPU/GPU better but make frames wait for each other",
+          kMinBatchSize, kMaxBatchSize, kDefaultBatchSize, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_MAX_LATENCY,
+      g_param_spec_uint("max-latency", "Maximum latency",
+          "The longest a face waits for a fuller batch, in milliseconds; then whatever is waiting "
+          "is scored. Reported in the LATENCY query, plus the longest scoring time seen",
+          0, kMaxMaxLatency, kDefaultMaxLatency, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_QUEUE_SIZE,
+      g_param_spec_uint("queue-size", "Queue size",
+          "The most frames held waiting for scores (and behind them); when full, overload "
+          "decides",
+          kMinQueueSize, kMaxQueueSize, kDefaultQueueSize, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_OVERLOAD,
+      g_param_spec_enum("overload", "Overload",
+          "What to do with a frame that arrives while the queue is full: block for files, skip "
+          "or drop for live sources",
+          GST_TYPE_FACEQAN_OVERLOAD, static_cast<gint>(kDefaultOverload), playing_flags));
+  g_object_class_install_property(gobject_class, PROP_DETECTION_THRESHOLD,
+      g_param_spec_double("detection-threshold", "Detection threshold",
+          "The detector's confidence below which a face is ignored",
+          0.0, 1.0, kDefaultDetectionThreshold, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_MIN_FACE_SIZE,
+      g_param_spec_uint("min-face-size", "Minimum face size",
+          "Faces whose box is narrower or shorter than this many pixels are ignored (0: keep "
+          "all). Faces under about 40 pixels score low anyway and cost as much as large ones",
+          0, kMaxMinFaceSize, kDefaultMinFaceSize, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_MAX_FACES,
+      g_param_spec_uint("max-faces", "Maximum faces",
+          "Score at most this many faces per frame, the largest ones (0: no limit)",
+          0, kMaxMaxFaces, kDefaultMaxFaces, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_DETECTION_INTERVAL,
+      g_param_spec_uint("detection-interval", "Detection interval",
+          "Run the detector on every N-th frame and reuse its faces on the frames in between "
+          "(they are still aligned and scored on each frame); 1: every frame",
+          kMinDetectionInterval, kMaxDetectionInterval, kDefaultDetectionInterval,
+          playing_flags));
+  g_object_class_install_property(gobject_class, PROP_USE_UPSTREAM_ROIS,
+      g_param_spec_boolean("use-upstream-rois", "Use upstream ROIs",
+          "Score the \"face\" region-of-interest metas already on the buffer (from another "
+          "detector) instead of running the detector. Landmarks come from a parameter with a "
+          "\"landmarks\" field if there is one, else they are estimated from the box",
+          kDefaultUseUpstreamRois, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_QUALITY_THRESHOLD,
+      g_param_spec_double("quality-threshold", "Quality threshold",
+          "The quality a face needs to pass in mode=drop (and to be drawn green). 0.3: with the "
+          "default model and FaceQAN settings, sharp frontal faces score about 0.4-0.6 and "
+          "blurred, tiny or turned faces below 0.2. Choose it per model and settings",
+          0.0, 1.0, kDefaultQualityThreshold, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode",
+          "annotate: every frame passes with its metadata; drop: only frames with a face of "
+          "quality >= quality-threshold pass",
+          GST_TYPE_FACEQAN_MODE, static_cast<gint>(kDefaultMode), playing_flags));
+  g_object_class_install_property(gobject_class, PROP_DROP_GAPS,
+      g_param_spec_boolean("drop-gaps", "Drop gaps",
+          "Send a GAP event in place of each dropped frame, so that downstream (a muxer, a live "
+          "sink) knows the time is covered",
+          kDefaultDropGaps, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_ATTACH_EMBEDDING,
+      g_param_spec_boolean("attach-embedding", "Attach embedding",
+          "Add each scored face's L2-normalised embedding to its \"faceqan\" parameter (an array "
+          "of floats), e.g. for matching downstream",
+          kDefaultAttachEmbedding, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_DRAW,
+      g_param_spec_boolean("draw", "Draw",
+          "Draw each face's box, landmarks and quality on the frame (green: at or above "
+          "quality-threshold, red: below, grey: not scored; YUV frames: on the luma plane)",
+          kDefaultDraw, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_MESSAGE,
+      g_param_spec_boolean("message", "Message",
+          "Post a \"faceqan\" element message on the bus for each frame (fields in the element's "
+          "documentation and docs/METADATA.md)",
+          kDefaultMessage, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint("stats-interval", "Statistics interval",
+          "Post a \"faceqan-stats\" message (frames in and out, faces per second, queue depth, "
+          "skipped and dropped frames, latency) every this many milliseconds, and at EOS; 0: off",
+          0, kMaxStatsInterval, kDefaultStatsInterval, playing_flags));
+
+  gst_element_class_set_static_metadata(element_class, "FaceQAN face quality",
+      "Filter/Analyzer/Video",
+      "Detects faces and rates their quality for face recognition with FaceQAN; attaches "
+      "region-of-interest metadata and can drop frames without a good face",
+      "faceqan-gst developers");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_faceqan_change_state);
+
+  gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_OVERLOAD, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_MODE, static_cast<GstPluginAPIFlags>(0));
+}
+
+static void gst_faceqan_init(GstFaceQan* self) {
+  self->state = new State();
+  gst_segment_init(&self->state->segment, GST_FORMAT_TIME);
+
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_faceqan_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_faceqan_sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_faceqan_sink_query));
+  // Frames pass unchanged in format: caps are whatever both neighbours accept.
+  GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_activatemode_function(self->srcpad,
+                                    GST_DEBUG_FUNCPTR(gst_faceqan_src_activate_mode));
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_faceqan_src_query));
+  GST_PAD_SET_PROXY_CAPS(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}
+
+static void gst_faceqan_finalize(GObject* object) {
+  delete GST_FACEQAN(object)->state;
+  G_OBJECT_CLASS(gst_faceqan_parent_class)->finalize(object);
+}
+
+// Model and FaceQAN settings only take effect at the next start; say so instead of ignoring.
+static bool settable_now(GstFaceQan* self, GParamSpec* pspec) {
+  if (!(pspec->flags & GST_PARAM_MUTABLE_READY) || GST_STATE(self) <= GST_STATE_READY) return true;
+  GST_WARNING_OBJECT(self, "%s can only be changed in the NULL or READY state; ignored",
+                     pspec->name);
+  return false;
+}
+
+static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValue* value,
+                                     GParamSpec* pspec) {
+  GstFaceQan* self = GST_FACEQAN(object);
+  GST_OBJECT_LOCK(self);
+  if (!settable_now(self, pspec)) {
+    GST_OBJECT_UNLOCK(self);
+    return;
+  }
+  Settings& s = self->state->settings;
+  auto string_value = [value] {
+    const gchar* text = g_value_get_string(value);
+    return std::string(text != nullptr ? text : "");
+  };
+  bool queue_changed = false;
+  switch (prop_id) {
+    case PROP_DETECTOR_MODEL: s.detector_model = string_value(); break;
+    case PROP_RECOGNIZER_MODEL: s.recognizer_model = string_value(); break;
+    case PROP_DEVICE: s.device = string_value().empty() ? kDefaultDevice : string_value(); break;
+    case PROP_THREADS: s.threads = g_value_get_uint(value); break;
+    case PROP_EPSILON: s.epsilon = g_value_get_double(value); break;
+    case PROP_ITERATIONS: s.iterations = g_value_get_uint(value); break;
+    case PROP_SAMPLES: s.samples = g_value_get_uint(value); break;
+    case PROP_EXPONENT: s.exponent = g_value_get_uint(value); break;
+    case PROP_SEED: s.seed = g_value_get_int64(value); break;
+    case PROP_BATCH_SIZE: s.batch_size = g_value_get_uint(value); queue_changed = true; break;
+    case PROP_MAX_LATENCY: s.max_latency = g_value_get_uint(value); queue_changed = true; break;
+    case PROP_QUEUE_SIZE: s.queue_size = g_value_get_uint(value); queue_changed = true; break;
+    case PROP_OVERLOAD:
+      s.overload = static_cast<OverloadPolicy>(g_value_get_enum(value));
+      queue_changed = true;
+      break;
+    case PROP_DETECTION_THRESHOLD: s.detection_threshold = g_value_get_double(value); break;
+    case PROP_MIN_FACE_SIZE: s.min_face_size = g_value_get_uint(value); break;
+    case PROP_MAX_FACES: s.max_faces = g_value_get_uint(value); break;
+    case PROP_DETECTION_INTERVAL: s.detection_interval = g_value_get_uint(value); break;
+    case PROP_USE_UPSTREAM_ROIS: s.use_upstream_rois = g_value_get_boolean(value); break;
+    case PROP_QUALITY_THRESHOLD: s.quality_threshold = g_value_get_double(value); break;
+    case PROP_MODE: s.mode = static_cast<Mode>(g_value_get_enum(value)); break;
+    case PROP_DROP_GAPS: s.drop_gaps = g_value_get_boolean(value); break;
+    case PROP_ATTACH_EMBEDDING: s.attach_embedding = g_value_get_boolean(value); break;
+    case PROP_DRAW: s.draw = g_value_get_boolean(value); break;
+    case PROP_MESSAGE: s.message = g_value_get_boolean(value); break;
+    case PROP_STATS_INTERVAL: s.stats_interval = g_value_get_uint(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  const faceqan::gst::QueueLimits limits = s.queue_limits();
+  GST_OBJECT_UNLOCK(self);
+  if (queue_changed) self->state->queue.set_limits(limits);
+}
+
+static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* value,
+                                     GParamSpec* pspec) {
+  GstFaceQan* self = GST_FACEQAN(object);
+  GST_OBJECT_LOCK(self);
+  const Settings& s = self->state->settings;
+  switch (prop_id) {
+    case PROP_DETECTOR_MODEL: g_value_set_string(value, s.detector_model.c_str()); break;
+    case PROP_RECOGNIZER_MODEL: g_value_set_string(value, s.recognizer_model.c_str()); break;
+    case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
+    case PROP_THREADS: g_value_set_uint(value, s.threads); break;
+    case PROP_EPSILON: g_value_set_double(value, s.epsilon); break;
+    case PROP_ITERATIONS: g_value_set_uint(value, s.iterations); break;
+    case PROP_SAMPLES: g_value_set_uint(value, s.samples); break;
+    case PROP_EXPONENT: g_value_set_uint(value, s.exponent); break;
+    case PROP_SEED: g_value_set_int64(value, s.seed); break;
+    case PROP_BATCH_SIZE: g_value_set_uint(value, s.batch_size); break;
+    case PROP_MAX_LATENCY: g_value_set_uint(value, s.max_latency); break;
+    case PROP_QUEUE_SIZE: g_value_set_uint(value, s.queue_size); break;
+    case PROP_OVERLOAD: g_value_set_enum(value, static_cast<gint>(s.overload)); break;
+    case PROP_DETECTION_THRESHOLD: g_value_set_double(value, s.detection_threshold); break;
+    case PROP_MIN_FACE_SIZE: g_value_set_uint(value, s.min_face_size); break;
+    case PROP_MAX_FACES: g_value_set_uint(value, s.max_faces); break;
+    case PROP_DETECTION_INTERVAL: g_value_set_uint(value, s.detection_interval); break;
+    case PROP_USE_UPSTREAM_ROIS: g_value_set_boolean(value, s.use_upstream_rois); break;
+    case PROP_QUALITY_THRESHOLD: g_value_set_double(value, s.quality_threshold); break;
+    case PROP_MODE: g_value_set_enum(value, static_cast<gint>(s.mode)); break;
+    case PROP_DROP_GAPS: g_value_set_boolean(value, s.drop_gaps); break;
+    case PROP_ATTACH_EMBEDDING: g_value_set_boolean(value, s.attach_embedding); break;
+    case PROP_DRAW: g_value_set_boolean(value, s.draw); break;
+    case PROP_MESSAGE: g_value_set_boolean(value, s.message); break;
+    case PROP_STATS_INTERVAL: g_value_set_uint(value, s.stats_interval); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static Settings settings_snapshot(GstFaceQan* self) {
+  GST_OBJECT_LOCK(self);
+  Settings copy = self->state->settings;
+  GST_OBJECT_UNLOCK(self);
+  return copy;
+}
+
+// ---- Models: loaded at READY->PAUSED; every failure becomes one GST_ELEMENT_ERROR here. ----
+
+static void load_models(Models& models, const Settings& s) {
+  faceqan::set_cpu_threads(static_cast<int>(s.threads));
+  Models loaded;
+  loaded.key = s.model_key();
+  const std::string detector_path =
+      faceqan::find_model(s.detector_model.empty() ? faceqan::kDefaultDetectionModel
+                                                   : s.detector_model);
+  loaded.detector =
+      std::make_unique<faceqan::RetinaFaceDetector>(detector_path, s.detector_settings());
+  const std::string recognizer_path =
+      faceqan::find_model(s.recognizer_model.empty() ? faceqan::kDefaultRecognitionModel
+                                                     : s.recognizer_model);
+  loaded.recognizer = faceqan::load_recognition_model(recognizer_path, s.device);
+  faceqan::FaceQanSettings scoring;
+  scoring.epsilon = s.epsilon;
+  scoring.iterations = static_cast<int>(s.iterations);
+  scoring.samples = static_cast<int>(s.samples);
+  scoring.exponent = static_cast<int>(s.exponent);
+  scoring.seed = s.seed;
+  scoring.validate();
+  loaded.scorer = std::make_unique<faceqan::FaceQanScorer>(loaded.recognizer, scoring);
+  const faceqan::ModelContract& contract = loaded.recognizer->contract();
+  loaded.crop_size = cv::Size(contract.input_width, contract.input_height);
+  models = std::move(loaded);
+}
+
+static bool start_models(GstFaceQan* self) {
+  const Settings s = settings_snapshot(self);
+  Models& models = self->state->models;
+  if (models.scorer && models.key == s.model_key()) return true;  // loaded with these settings
+  models = Models{};
+  try {
+    load_models(models, s);
+    GST_INFO_OBJECT(self, "models loaded: detector %s, recognizer %s on %s, seed %" G_GINT64_FORMAT,
+                    models.detector->model_path().c_str(), models.recognizer->source().c_str(),
+                    models.recognizer->device().c_str(), models.scorer->seed());
+    return true;
+  } catch (const faceqan::ModelLookupError& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Model not found: %s", e.what()), (nullptr));
+  } catch (const faceqan::DetectorError& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the face detector: %s", e.what()),
+                      (nullptr));
+  } catch (const faceqan::Error& e) {
+    switch (e.code()) {
+      case faceqan::ErrorCode::kModelNotFound:
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Model not found: %s", e.what()), (nullptr));
+        break;
+      case faceqan::ErrorCode::kDeviceUnavailable:
+      case faceqan::ErrorCode::kInvalidArgument:
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Cannot start FaceQAN: %s", e.what()),
+                          (nullptr));
+        break;
+      default:
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                          ("Cannot load the recognition model: %s", e.what()), (nullptr));
+        break;
+    }
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot load the models: %s", e.what()), (nullptr));
+  }
+  models = Models{};
+  return false;
+}
+
+static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
+                                                     GstStateChange transition) {
+  GstFaceQan* self = GST_FACEQAN(element);
+  State& st = *self->state;
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start_models(self)) return GST_STATE_CHANGE_FAILURE;
+      st.have_info = false;
+      st.last_detections.clear();
+      st.frames_seen = 0;
+      st.eos_received = false;
+      st.worst_batch = st.reported_batch = {};
+      st.stats.reset();
+      gst_segment_init(&st.segment, GST_FORMAT_TIME);
+      st.queue.set_limits(settings_snapshot(self).queue_limits());
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      // Wake a chain() blocked on a full queue before the pads deactivate and wait for it.
+      st.queue.set_flushing(true);
+      break;
+    default:
+      break;
+  }
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(gst_faceqan_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) st.models = Models{};
+  return ret;
+}
+
+// ---- Streaming thread: find and align faces, queue the frame. ----
+
+// The faces of one frame: the detector's (or the reused ones), or the upstream metas'.
+static std::vector<FaceRecord> find_faces(State& st, const Settings& s, GstBuffer* buffer,
+                                          const cv::Mat& image, faceqan::PixelFormat format) {
+  if (s.use_upstream_rois) return faceqan::gst::read_upstream_faces(buffer);
+  const bool detect_now = st.frames_seen % s.detection_interval == 0;
+  if (detect_now) {
+    faceqan::RetinaFaceDetector& detector = *st.models.detector;
+    const faceqan::DetectorSettings wanted = s.detector_settings();
+    const faceqan::DetectorSettings& current = detector.settings();
+    if (wanted.confidence_threshold != current.confidence_threshold ||
+        wanted.min_face_size != current.min_face_size || wanted.max_faces != current.max_faces) {
+      detector.set_settings(wanted);
+    }
+    st.last_detections.clear();
+    for (const faceqan::DetectedFace& detected : detector.detect(image, format)) {
+      st.last_detections.push_back(
+          FaceRecord{detected.box, detected.confidence, detected.landmarks, std::nullopt});
+    }
+  }
+  return st.last_detections;
+}
+
+static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+  GstFaceQan* self = GST_FACEQAN(parent);
+  State& st = *self->state;
+  (void)pad;
+
+  if (GstFlowReturn ret = st.src_result; ret != GST_FLOW_OK) {
+    gst_buffer_unref(buffer);
+    return ret;
+  }
+  if (!st.have_info) {
+    gst_buffer_unref(buffer);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("a buffer arrived before caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  const Settings s = settings_snapshot(self);
+  ++st.stats.frames_in;
+
+  const Admission admission = st.queue.admit_frame();
+  if (admission == Admission::kFlushing) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_FLUSHING;
+  }
+  if (admission == Admission::kDrop) {
+    GST_LOG_OBJECT(self, "queue full: dropping frame %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+    ++st.stats.dropped;
+    if (s.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
+      GstEvent* gap = gst_event_new_gap(GST_BUFFER_PTS(buffer), GST_BUFFER_DURATION(buffer));
+      st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(gap)), {}, {}, true});
+    }
+    gst_buffer_unref(buffer);
+    ++st.frames_seen;
+    return GST_FLOW_OK;
+  }
+
+  // Metas are added (and with draw=true pixels changed) later: own the buffer now.
+  buffer = gst_buffer_make_writable(buffer);
+  QueuedItem item{MiniObjectPtr(GST_MINI_OBJECT_CAST(buffer)), st.info, {}, true};
+  std::vector<PendingFace> aligned;
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &st.info, buffer, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, (nullptr), ("cannot map the video frame"));
+    return GST_FLOW_ERROR;
+  }
+  try {
+    faceqan::PixelFormat format;
+    const cv::Mat image = st.imager.view(frame, &format);
+    item.faces = find_faces(st, s, buffer, image, format);
+    if (admission == Admission::kScore) {
+      aligned = faceqan::gst::align_faces(image, format, item.faces, st.models.crop_size);
+    } else {
+      item.scored = false;
+      ++st.stats.skipped;
+    }
+  } catch (const std::exception& e) {
+    gst_video_frame_unmap(&frame);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Face detection failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap(&frame);
+  ++st.frames_seen;
+  st.stats.faces_detected += item.faces.size();
+
+  if (!st.queue.push_frame(std::move(item), std::move(aligned))) return GST_FLOW_FLUSHING;
+  return st.src_result;
+}
+
+static gboolean gst_faceqan_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstFaceQan* self = GST_FACEQAN(parent);
+  State& st = *self->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_START: {
+      // Not serialized: reaches us while chain() may be blocked on a full queue.
+      const gboolean ret = gst_pad_push_event(self->srcpad, event);
+      st.queue.set_flushing(true);
+      st.src_result = GST_FLOW_FLUSHING;
+      gst_pad_pause_task(self->srcpad);  // waits for a batch being scored
+      return ret;
+    }
+    case GST_EVENT_FLUSH_STOP: {
+      const gboolean ret = gst_pad_push_event(self->srcpad, event);
+      st.queue.set_flushing(false);
+      st.src_result = GST_FLOW_OK;
+      st.eos_received = false;
+      gst_segment_init(&st.segment, GST_FORMAT_TIME);  // the worker is paused: safe
+      gst_pad_start_task(self->srcpad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
+                         nullptr);
+      return ret;
+    }
+    case GST_EVENT_CAPS: {
+      GstCaps* caps;
+      gst_event_parse_caps(event, &caps);
+      GstVideoInfo info;
+      if (!gst_video_info_from_caps(&info, caps)) {
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr),
+                          ("cannot parse caps %" GST_PTR_FORMAT, caps));
+        gst_event_unref(event);
+        return FALSE;
+      }
+      st.info = info;
+      st.have_info = true;
+      break;
+    }
+    case GST_EVENT_EOS:
+      st.eos_received = true;
+      break;
+    default:
+      break;
+  }
+  if (!GST_EVENT_IS_SERIALIZED(event)) return gst_pad_push_event(self->srcpad, event);
+  // Serialized events keep their place among the frames.
+  if (st.src_result != GST_FLOW_OK ||
+      !st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(event)), {}, {}, true})) {
+    if (st.src_result == GST_FLOW_OK) return FALSE;
+    gst_event_unref(event);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean gst_faceqan_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstFaceQan* self = GST_FACEQAN(parent);
+  // Serialized queries (allocation, drain) must not overtake the frames still queued.
+  if (GST_QUERY_IS_SERIALIZED(query) && GST_QUERY_TYPE(query) != GST_QUERY_CAPS &&
+      GST_QUERY_TYPE(query) != GST_QUERY_ACCEPT_CAPS) {
+    if (!self->state->queue.drain()) return FALSE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+// ---- The src pad's task: score batches, finish and push frames and events in order. ----
+
+static void post_stats(GstFaceQan* self, const Settings& s, bool final_message) {
+  State& st = *self->state;
+  Stats& stats = st.stats;
+  const Clock::time_point now = Clock::now();
+  const double seconds = std::chrono::duration<double>(now - stats.interval_start).count();
+  if (!final_message && (s.stats_interval == 0 || seconds * 1000.0 < s.stats_interval)) return;
+  auto rate = [seconds](guint64 count) { return seconds > 0 ? count / seconds : 0.0; };
+  auto nanoseconds = [](Clock::duration d) {
+    return static_cast<guint64>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  };
+  const guint64 mean_latency =
+      stats.interval_frames > 0 ? nanoseconds(stats.latency_sum) / stats.interval_frames : 0;
+  GstStructure* structure = gst_structure_new(
+      "faceqan-stats",
+      "frames-in", G_TYPE_UINT64, stats.frames_in.load(),
+      "frames-out", G_TYPE_UINT64, stats.frames_out.load(),
+      "skipped", G_TYPE_UINT64, stats.skipped.load(),
+      "dropped", G_TYPE_UINT64, stats.dropped.load(),
+      "faces-detected", G_TYPE_UINT64, stats.faces_detected.load(),
+      "faces-scored", G_TYPE_UINT64, stats.faces_scored.load(),
+      "frames-per-second", G_TYPE_DOUBLE, rate(stats.interval_frames),
+      "faces-detected-per-second", G_TYPE_DOUBLE, rate(stats.interval_detected),
+      "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored),
+      "queue-depth", G_TYPE_UINT, static_cast<guint>(st.queue.frames()),
+      "latency", G_TYPE_UINT64, mean_latency,
+      "max-latency", G_TYPE_UINT64, nanoseconds(stats.latency_max), nullptr);
+  gst_element_post_message(GST_ELEMENT(self),
+                           gst_message_new_element(GST_OBJECT(self), structure));
+  stats.interval_start = now;
+  stats.interval_frames = stats.interval_detected = stats.interval_scored = 0;
+  stats.latency_sum = stats.latency_max = {};
+}
+
+static void score_batch(GstFaceQan* self, Queue::Batch& batch) {
+  State& st = *self->state;
+  std::vector<faceqan::FaceImage> images;
+  images.reserve(batch.faces.size());
+  for (const PendingFace& face : batch.faces) {
+    images.push_back({face.pixels.data(), st.models.crop_size.width, st.models.crop_size.height,
+                      face.key});
+  }
+  const Clock::time_point start = Clock::now();
+  std::vector<FaceQuality> results = st.models.scorer->score(images);
+  const Clock::duration took = Clock::now() - start;
+  GST_DEBUG_OBJECT(self, "scored %zu faces in %.3f s", images.size(),
+                   std::chrono::duration<double>(took).count());
+  st.stats.faces_scored += images.size();
+  st.stats.interval_scored += images.size();
+  st.queue.complete(batch, std::move(results));
+
+  // Scoring time is part of the delay we add: tell the pipeline when it grows noticeably.
+  st.worst_batch = std::max(st.worst_batch, took);
+  if (st.worst_batch > st.reported_batch + st.reported_batch / 4 + std::chrono::milliseconds(5)) {
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  }
+}
+
+// Publishes a frame's results; returns false if mode=drop rejects it.
+static bool finish_frame(GstFaceQan* self, const Settings& s, Queue::Finished& finished,
+                         GstBuffer* buffer) {
+  State& st = *self->state;
+  const QueuedItem& item = finished.payload;
+  faceqan::gst::attach_face_metas(buffer, item.info, item.faces, finished.results, item.scored,
+                                  s.attach_embedding);
+  if (s.draw && !item.faces.empty()) {
+    GstVideoFrame frame;
+    GstVideoInfo info = item.info;
+    if (gst_video_frame_map(&frame, &info, buffer, GST_MAP_WRITE)) {
+      faceqan::gst::draw_faces(&frame, item.faces, finished.results, item.scored,
+                               s.quality_threshold);
+      gst_video_frame_unmap(&frame);
+    }
+  }
+  if (s.message) {
+    GstStructure* structure = faceqan::gst::frame_message_structure(
+        buffer, st.segment, item.faces, finished.results, item.scored);
+    gst_element_post_message(GST_ELEMENT(self),
+                             gst_message_new_element(GST_OBJECT(self), structure));
+  }
+  if (s.mode != Mode::kDrop) return true;
+  return item.scored && std::any_of(finished.results.begin(), finished.results.end(),
+                                    [&s](const FaceQuality& q) {
+                                      return q.quality >= s.quality_threshold;
+                                    });
+}
+
+static GstFlowReturn push_finished(GstFaceQan* self, Queue::Finished& finished) {
+  State& st = *self->state;
+  const Settings s = settings_snapshot(self);
+  GstMiniObject* object = finished.payload.object.release();
+
+  if (GST_IS_EVENT(object)) {
+    GstEvent* event = GST_EVENT_CAST(object);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) gst_event_copy_segment(event, &st.segment);
+    const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    if (eos && s.stats_interval > 0) post_stats(self, s, true);
+    gst_pad_push_event(self->srcpad, event);
+    return eos ? GST_FLOW_EOS : GST_FLOW_OK;
+  }
+
+  GstBuffer* buffer = GST_BUFFER_CAST(object);
+  const Clock::duration waited = Clock::now() - finished.arrival;
+  Stats& stats = st.stats;
+  stats.latency_sum += waited;
+  stats.latency_max = std::max(stats.latency_max, waited);
+  ++stats.interval_frames;
+  stats.interval_detected += finished.payload.faces.size();
+
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (finish_frame(self, s, finished, buffer)) {
+    ++stats.frames_out;
+    ret = gst_pad_push(self->srcpad, buffer);
+  } else {
+    GST_LOG_OBJECT(self, "mode=drop: no good face at %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+    ++stats.dropped;
+    if (s.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
+      gst_pad_push_event(self->srcpad,
+                         gst_event_new_gap(GST_BUFFER_PTS(buffer), GST_BUFFER_DURATION(buffer)));
+    }
+    gst_buffer_unref(buffer);
+  }
+  post_stats(self, s, false);
+  return ret;
+}
+
+static void gst_faceqan_loop(GstFaceQan* self) {
+  State& st = *self->state;
+  Queue::Work work = st.queue.next();
+  GstFlowReturn ret = GST_FLOW_OK;
+  switch (work.kind) {
+    case Queue::Work::Kind::kStop:
+      ret = GST_FLOW_FLUSHING;
+      break;
+    case Queue::Work::Kind::kScore:
+      try {
+        score_batch(self, work.batch);
+      } catch (const std::exception& e) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("FaceQAN scoring failed"), ("%s", e.what()));
+        ret = GST_FLOW_ERROR;
+      }
+      break;
+    case Queue::Work::Kind::kPush:
+      ret = push_finished(self, *work.finished);
+      break;
+  }
+  if (ret == GST_FLOW_OK) return;
+
+  GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
+  st.src_result = ret;
+  gst_pad_pause_task(self->srcpad);
+  // As queue does: once upstream has sent EOS nobody else will see a fatal flow return.
+  if (ret != GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && st.eos_received) {
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+      GST_ELEMENT_FLOW_ERROR(self, ret);
+      gst_pad_push_event(self->srcpad, gst_event_new_eos());
+    }
+  }
+}
+
+static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode,
+                                              gboolean active) {
+  GstFaceQan* self = GST_FACEQAN(parent);
+  State& st = *self->state;
+  if (mode != GST_PAD_MODE_PUSH) return FALSE;
+  if (active) {
+    st.queue.set_flushing(false);
+    st.src_result = GST_FLOW_OK;
+    return gst_pad_start_task(pad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
+                              nullptr);
+  }
+  st.queue.set_flushing(true);
+  st.src_result = GST_FLOW_FLUSHING;
+  return gst_pad_stop_task(pad);
+}
+
+static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstFaceQan* self = GST_FACEQAN(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
+
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  // Frames wait up to max-latency for a batch, then for the batch to be scored.
+  State& st = *self->state;
+  st.reported_batch = st.worst_batch;
+  const GstClockTime ours =
+      settings_snapshot(self).max_latency * GST_MSECOND +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.reported_batch).count();
+  GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS(ours));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
+  gst_query_set_latency(query, live, min, max);
+  return TRUE;
+}

@@ -1,0 +1,17 @@
+// The plugin: registers the faceqan element. (License "unknown" until the project picks one.)
+#include <gst/gst.h>
+
+#include "gstfaceqan.h"
+
+#ifndef PACKAGE
+#define PACKAGE "faceqan-gst"
+#endif
+#ifndef FACEQAN_VERSION
+#define FACEQAN_VERSION "0.0.0"
+#endif
+
+static gboolean plugin_init(GstPlugin* plugin) { return GST_ELEMENT_REGISTER(faceqan, plugin); }
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, faceqan,
+                  "FaceQAN face image quality assessment for video", plugin_init, FACEQAN_VERSION,
+                  "unknown", "faceqan-gst", "faceqan-gst")
