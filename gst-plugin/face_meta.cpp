@@ -91,19 +91,32 @@ GstStructure* faceqan_structure(const FaceRecord& face, const FaceQuality* quali
   return s;
 }
 
+// The buffer's index-th region-of-interest meta, in iteration order.
+GstVideoRegionOfInterestMeta* nth_region_meta(GstBuffer* buffer, guint index) {
+  gpointer state = nullptr;
+  guint position = 0;
+  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+             buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    if (position++ == index) return reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer) {
   std::vector<FaceRecord> faces;
   const GQuark face_type = g_quark_from_static_string(kFaceRoiType);
   gpointer state = nullptr;
+  guint position = 0;
   while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
              buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
     auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+    const guint index = position++;
     if (roi->roi_type != face_type || roi->w == 0 || roi->h == 0) continue;
     FaceRecord face;
     face.box = cv::Rect2f(roi->x, roi->y, roi->w, roi->h);
-    face.upstream_meta_id = roi->id;
+    face.upstream_meta_index = index;
     double confidence = 1.0;
     if (GstStructure* detection = gst_video_region_of_interest_meta_get_param(roi, "detection")) {
       gst_structure_get_double(detection, "confidence", &confidence);
@@ -125,9 +138,7 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
     const FaceRecord& face = faces[i];
     const FaceQuality* quality = scored && i < qualities.size() ? &qualities[i] : nullptr;
     GstVideoRegionOfInterestMeta* roi = nullptr;
-    if (face.upstream_meta_id) {
-      roi = gst_buffer_get_video_region_of_interest_meta_id(buffer, *face.upstream_meta_id);
-    }
+    if (face.upstream_meta_index) roi = nth_region_meta(buffer, *face.upstream_meta_index);
     if (roi == nullptr) {
       // The meta's box is in whole pixels inside the frame; the detector's may reach past it.
       const int x0 = std::clamp(static_cast<int>(std::floor(face.box.x)), 0, width);

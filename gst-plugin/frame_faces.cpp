@@ -38,6 +38,12 @@ cv::Mat FrameImager::view(const GstVideoFrame& frame, PixelFormat* format) {
     if (converter_ != nullptr) gst_video_converter_free(converter_);
     gst_video_info_set_format(&converter_output_, GST_VIDEO_FORMAT_BGR, GST_VIDEO_INFO_WIDTH(&info),
                               GST_VIDEO_INFO_HEIGHT(&info));
+    // The converter insists on matching rates and aspect, which do not matter here.
+    GST_VIDEO_INFO_FPS_N(&converter_output_) = GST_VIDEO_INFO_FPS_N(&info);
+    GST_VIDEO_INFO_FPS_D(&converter_output_) = GST_VIDEO_INFO_FPS_D(&info);
+    GST_VIDEO_INFO_PAR_N(&converter_output_) = GST_VIDEO_INFO_PAR_N(&info);
+    GST_VIDEO_INFO_PAR_D(&converter_output_) = GST_VIDEO_INFO_PAR_D(&info);
+    GST_VIDEO_INFO_INTERLACE_MODE(&converter_output_) = GST_VIDEO_INFO_INTERLACE_MODE(&info);
     converter_ = gst_video_converter_new(const_cast<GstVideoInfo*>(&info), &converter_output_, nullptr);
     if (converter_ == nullptr) throw std::runtime_error("cannot convert this video format to BGR");
     converter_input_ = info;

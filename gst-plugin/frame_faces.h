@@ -17,9 +17,10 @@ struct FaceRecord {
   cv::Rect2f box;
   float confidence = 1.0f;
   FaceLandmarks landmarks{};
-  // Set when the face came from a region-of-interest meta already on the buffer: the element
+  // Set when the face came from a region-of-interest meta already on the buffer: the meta's
+  // position among the buffer's region metas (their ids need not be unique), so that the element
   // adds its parameters to that meta instead of adding a new one.
-  std::optional<gint> upstream_meta_id;
+  std::optional<guint> upstream_meta_index;
 };
 
 // The raw formats the element accepts, as a caps string's format list.

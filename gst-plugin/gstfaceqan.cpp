@@ -249,8 +249,10 @@ struct State {
 
   // Worker only.
   GstSegment segment{};
-  Clock::duration worst_batch{};     // the longest scoring time so far, part of the latency
-  Clock::duration reported_batch{};  // what the last LATENCY answer included
+  // The longest scoring time so far (part of the latency we add) and what the last LATENCY
+  // answer included, in nanoseconds; the worker writes, the query reads.
+  std::atomic<gint64> worst_batch{0};
+  std::atomic<gint64> reported_batch{0};
   Stats stats;
 };
 
@@ -675,7 +677,8 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
       st.last_detections.clear();
       st.frames_seen = 0;
       st.eos_received = false;
-      st.worst_batch = st.reported_batch = {};
+      st.worst_batch = 0;
+      st.reported_batch = 0;
       st.stats.reset();
       gst_segment_init(&st.segment, GST_FORMAT_TIME);
       st.queue.set_limits(settings_snapshot(self).queue_limits());
@@ -784,7 +787,7 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
   return st.src_result;
 }
 
-static gboolean gst_faceqan_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEvent* event) {
   GstFaceQan* self = GST_FACEQAN(parent);
   State& st = *self->state;
   switch (GST_EVENT_TYPE(event)) {
@@ -827,14 +830,16 @@ static gboolean gst_faceqan_sink_event(GstPad* pad, GstObject* parent, GstEvent*
       break;
   }
   if (!GST_EVENT_IS_SERIALIZED(event)) return gst_pad_push_event(self->srcpad, event);
-  // Serialized events keep their place among the frames.
-  if (st.src_result != GST_FLOW_OK ||
-      !st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(event)), {}, {}, true})) {
-    if (st.src_result == GST_FLOW_OK) return FALSE;
+  // Serialized events keep their place among the frames. After a flow error (or EOS) the task
+  // is paused and nothing queued would leave.
+  if (st.src_result != GST_FLOW_OK) {
+    GST_DEBUG_OBJECT(self, "refusing %" GST_PTR_FORMAT ": %s", event,
+                     gst_flow_get_name(st.src_result));
     gst_event_unref(event);
     return FALSE;
   }
-  return TRUE;
+  // push_item() releases the event itself if flushing started meanwhile.
+  return st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(event)), {}, {}, true});
 }
 
 static gboolean gst_faceqan_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
@@ -900,8 +905,9 @@ static void score_batch(GstFaceQan* self, Queue::Batch& batch) {
   st.queue.complete(batch, std::move(results));
 
   // Scoring time is part of the delay we add: tell the pipeline when it grows noticeably.
-  st.worst_batch = std::max(st.worst_batch, took);
-  if (st.worst_batch > st.reported_batch + st.reported_batch / 4 + std::chrono::milliseconds(5)) {
+  const gint64 took_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+  if (took_ns > st.worst_batch) st.worst_batch = took_ns;
+  if (st.worst_batch > st.reported_batch + st.reported_batch / 4 + 5 * GST_MSECOND) {
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   }
 }
@@ -1035,10 +1041,9 @@ static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* 
   gst_query_parse_latency(query, &live, &min, &max);
   // Frames wait up to max-latency for a batch, then for the batch to be scored.
   State& st = *self->state;
-  st.reported_batch = st.worst_batch;
-  const GstClockTime ours =
-      settings_snapshot(self).max_latency * GST_MSECOND +
-      std::chrono::duration_cast<std::chrono::nanoseconds>(st.reported_batch).count();
+  st.reported_batch = st.worst_batch.load();
+  const GstClockTime ours = settings_snapshot(self).max_latency * GST_MSECOND +
+                           static_cast<GstClockTime>(st.reported_batch.load());
   GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS(ours));
   min += ours;
   if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;

@@ -198,6 +198,12 @@ class GraphBuilder {
     a->set_type(onnx::AttributeProto::INTS);
     for (int64_t v : values) a->add_ints(v);
   }
+  static void attribute(onnx::NodeProto& node, const std::string& name, const std::string& value) {
+    auto* a = node.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(value);
+  }
   static void attribute(onnx::NodeProto& node, const std::string& name, const at::Tensor& value) {
     auto* a = node.add_attribute();
     a->set_name(name);
@@ -347,11 +353,13 @@ TEST(OnnxImporterOperators, HandBuiltGraphEqualsAten) {
   graph.output("embedding");
 
   const auto network = import_onnx(graph.write("operators"));
-  const at::Tensor x = uniform({3, 4, 7, 7}, -2, 2).requires_grad_(true);
-  const at::Tensor actual = network->forward(x);
+  const at::Tensor input = uniform({3, 4, 7, 7}, -2, 2);
+  const at::Tensor ours_input = input.clone().requires_grad_(true);
+  const at::Tensor actual = network->forward(ours_input);
+  actual.pow(2).sum().backward();
 
   // The same in ATen (eps 1e-5 is the ONNX default).
-  at::NoGradGuard no_grad;
+  const at::Tensor x = input.clone().requires_grad_(true);
   const auto bn = [](const at::Tensor& v, const at::Tensor& g, const at::Tensor& b,
                      const at::Tensor& m, const at::Tensor& var, double eps) {
     std::vector<int64_t> shape(static_cast<size_t>(v.dim()), 1);
@@ -371,8 +379,64 @@ TEST(OnnxImporterOperators, HandBuiltGraphEqualsAten) {
   const at::Tensor cat = at::cat({gemm_out, feat.matmul(matmul_w), conv_feat}, 1);
   const at::Tensor expected = bn(cat, bn3_g, bn3_b, bn3_m, bn3_v, 1e-5).matmul(head_w);
 
+  expected.pow(2).sum().backward();
+
   ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_LT(relative_error(actual.detach(), expected), 1e-5);
+  EXPECT_LT(relative_error(actual.detach(), expected.detach()), 1e-5);
+  EXPECT_LT(relative_error(ours_input.grad(), x.grad()), 1e-5);
+}
+
+// Stride-1 convolutions get their input gradient from a convolution of their own (see
+// onnx_convolution.cpp): check it, with groups, dilation, asymmetric and SAME padding, against
+// ATen's autograd; a 1x1 convolution and a strided SAME_LOWER one follow.
+TEST(OnnxImporterOperators, ConvolutionValuesAndInputGradientsEqualAten) {
+  at::manual_seed(11);
+  const at::Tensor w1 = at::randn({6, 2, 3, 3}) * 0.3, b1 = at::randn({6}) * 0.1;
+  const at::Tensor w2 = at::randn({5, 6, 1, 1}) * 0.3;
+  const at::Tensor w3 = at::randn({4, 5, 2, 3}) * 0.3, b3 = at::randn({4}) * 0.1;
+  const at::Tensor w4 = at::randn({4, 4, 3, 3}) * 0.3;
+
+  GraphBuilder graph(13);
+  graph.input("x", {1, 4, 9, 8});
+  for (auto [name, value] : std::vector<std::pair<std::string, at::Tensor>>{
+           {"w1", w1}, {"b1", b1}, {"w2", w2}, {"w3", w3}, {"b3", b3}, {"w4", w4}}) {
+    graph.initializer(name, value);
+  }
+  auto& c1 = graph.node("Conv", {"x", "w1", "b1"}, "c1");
+  GraphBuilder::attribute(c1, "group", int64_t{2});
+  GraphBuilder::attribute(c1, "dilations", std::vector<int64_t>{2, 1});
+  GraphBuilder::attribute(c1, "pads", std::vector<int64_t>{2, 0, 1, 1});
+  graph.node("Conv", {"c1", "w2"}, "c2");
+  auto& c3 = graph.node("Conv", {"c2", "w3", "b3"}, "c3");
+  GraphBuilder::attribute(c3, "auto_pad", std::string("SAME_UPPER"));
+  auto& c4 = graph.node("Conv", {"c3", "w4"}, "c4");
+  GraphBuilder::attribute(c4, "auto_pad", std::string("SAME_LOWER"));
+  GraphBuilder::attribute(c4, "strides", std::vector<int64_t>{2, 2});
+  graph.node("Tanh", {"c4"}, "y");
+  graph.output("y");
+  const auto network = import_onnx(graph.write("convolutions"));
+
+  const at::Tensor x = at::randn({2, 4, 9, 8});
+  const at::Tensor ours_input = x.clone().requires_grad_(true);
+  const at::Tensor ours = network->forward(ours_input);
+  ours.pow(2).sum().backward();
+
+  const at::Tensor reference_input = x.clone().requires_grad_(true);
+  using at::IntArrayRef;
+  // pads [top 2, left 0, bottom 1, right 1] -> (left 0, right 1, top 2, bottom 1).
+  at::Tensor r = at::conv2d(at::constant_pad_nd(reference_input, {0, 1, 2, 1}), w1, b1,
+                            IntArrayRef{1, 1}, IntArrayRef{0, 0}, IntArrayRef{2, 1}, 2);
+  r = at::conv2d(r, w2);
+  // SAME_UPPER, kernel 2x3 at stride 1: 1 extra row at the bottom, 1 column on each side.
+  r = at::conv2d(at::constant_pad_nd(r, {1, 1, 0, 1}), w3, b3);
+  // SAME_LOWER, kernel 3x3 at stride 2 on 8x7: rows need 1 (at the start), columns 2 (1 + 1).
+  r = at::tanh(at::conv2d(at::constant_pad_nd(r, {1, 1, 1, 0}), w4, {}, IntArrayRef{2, 2}));
+  r.pow(2).sum().backward();
+
+  // The network's output is [N, D] whatever the last operator's rank.
+  ASSERT_EQ(ours.sizes(), (std::vector<int64_t>{2, r[0].numel()}));
+  EXPECT_LT(relative_error(ours.detach(), r.detach().reshape({2, -1})), 1e-5);
+  EXPECT_LT(relative_error(ours_input.grad(), reference_input.grad()), 1e-5);
 }
 
 // Opset 9 style: Clip bounds as attributes, a Constant shape and Reshape to the exported batch.

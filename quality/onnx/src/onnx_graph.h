@@ -119,9 +119,11 @@ bool is_pass_through_operator(const std::string& op_type);
 // example a computed convolution weight) and Error(kModelInvalid) for inconsistent attributes.
 std::unique_ptr<Operation> make_operation(NodeContext& node);
 
-// The operator tables, one per source file (onnx_layers.cpp, onnx_operators.cpp).
+// The operator tables, one per source file (onnx_convolution.cpp, onnx_layers.cpp,
+// onnx_operators.cpp).
 using OperationFactory = std::function<std::unique_ptr<Operation>(NodeContext&)>;
 using OperatorTable = std::unordered_map<std::string, OperationFactory>;
+void add_convolution_operators(OperatorTable& table);
 void add_layer_operators(OperatorTable& table);
 void add_tensor_operators(OperatorTable& table);
 

@@ -1,162 +1,18 @@
-// ONNX operators with weights or windows: Conv, BatchNormalization, PRelu, Gemm, MatMul, pools.
+// ONNX operators with weights or windows: BatchNormalization, PRelu, Gemm, MatMul, pools.
+// Conv has its own file (onnx_convolution.cpp).
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "onnx_graph.h"
+#include "onnx_window.h"
 
 namespace faceqan::onnx_import {
 namespace {
-
-// How a convolution or pool pads its input, resolved at import as far as the attributes allow.
-class WindowPadding {
- public:
-  WindowPadding(NodeContext& node, size_t spatial_rank, std::vector<int64_t> kernel,
-                std::vector<int64_t> strides, std::vector<int64_t> dilations)
-      : kernel_(std::move(kernel)), strides_(std::move(strides)), dilations_(std::move(dilations)) {
-    const std::string auto_pad = node.attribute_string("auto_pad", "NOTSET");
-    std::vector<int64_t> pads(2 * spatial_rank, 0);
-    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      same_ = true;
-      same_upper_ = auto_pad == "SAME_UPPER";
-    } else if (auto_pad == "NOTSET") {
-      pads = node.attribute_ints("pads", pads);
-    } else if (auto_pad != "VALID") {
-      node.fail_invalid("unknown auto_pad '" + auto_pad + "'");
-    }
-    if (pads.size() != 2 * spatial_rank || kernel_.size() != spatial_rank ||
-        strides_.size() != spatial_rank || dilations_.size() != spatial_rank) {
-      node.fail_invalid("pads, strides, dilations or kernel_shape do not match the " +
-                        std::to_string(spatial_rank) + " spatial dimensions");
-    }
-    if (!same_) split(pads);
-  }
-
-  // The input, padded beyond what the ATen operation pads itself; `fill` for the extra border.
-  at::Tensor pad(const at::Tensor& input, double fill) const {
-    if (!same_) return extra_.empty() ? input : at::constant_pad_nd(input, extra_, fill);
-    // SAME_*: the output has ceil(in / stride) positions, which depends on the input size.
-    const size_t rank = kernel_.size();
-    std::vector<int64_t> pads(2 * rank);
-    for (size_t i = 0; i < rank; ++i) {
-      const int64_t in = input.size(static_cast<int64_t>(i) + 2);
-      const int64_t out = (in + strides_[i] - 1) / strides_[i];
-      const int64_t total =
-          std::max<int64_t>((out - 1) * strides_[i] + (kernel_[i] - 1) * dilations_[i] + 1 - in, 0);
-      const int64_t small = total / 2;
-      pads[i] = same_upper_ ? small : total - small;
-      pads[i + rank] = total - pads[i];
-    }
-    std::vector<int64_t> extra;
-    std::vector<int64_t> symmetric;
-    split_into(pads, symmetric, extra);
-    return extra.empty() ? input : at::constant_pad_nd(input, extra, fill);
-  }
-
-  // The padding the ATen operation applies itself (symmetric, per spatial dimension).
-  std::vector<int64_t> symmetric(const at::Tensor& input) const {
-    if (!same_) return symmetric_;
-    // Recomputed from the input size: cheap integer arithmetic on the spatial sizes only.
-    const size_t rank = kernel_.size();
-    std::vector<int64_t> result(rank);
-    for (size_t i = 0; i < rank; ++i) {
-      const int64_t in = input.size(static_cast<int64_t>(i) + 2);
-      const int64_t out = (in + strides_[i] - 1) / strides_[i];
-      const int64_t total =
-          std::max<int64_t>((out - 1) * strides_[i] + (kernel_[i] - 1) * dilations_[i] + 1 - in, 0);
-      result[i] = total / 2;
-    }
-    return result;
-  }
-
-  bool asymmetric() const { return same_ || !extra_.empty(); }
-
- private:
-  void split(const std::vector<int64_t>& pads) { split_into(pads, symmetric_, extra_); }
-
-  // ONNX pads are [begin_0, begin_1, ..., end_0, end_1, ...]. The common part goes to the ATen
-  // operation; the rest becomes an explicit pad, in constant_pad_nd's last-dimension-first order.
-  static void split_into(const std::vector<int64_t>& pads, std::vector<int64_t>& symmetric,
-                         std::vector<int64_t>& extra) {
-    const size_t rank = pads.size() / 2;
-    symmetric.assign(rank, 0);
-    extra.clear();
-    bool any_extra = false;
-    std::vector<int64_t> reversed;
-    for (size_t k = rank; k-- > 0;) {
-      const int64_t begin = pads[k];
-      const int64_t end = pads[k + rank];
-      symmetric[k] = std::min(begin, end);
-      reversed.push_back(begin - symmetric[k]);
-      reversed.push_back(end - symmetric[k]);
-      any_extra = any_extra || begin != end;
-    }
-    if (any_extra) extra = std::move(reversed);
-  }
-
-  std::vector<int64_t> kernel_, strides_, dilations_;
-  bool same_ = false;
-  bool same_upper_ = false;
-  std::vector<int64_t> symmetric_;
-  std::vector<int64_t> extra_;
-};
-
-class ConvOperation final : public Operation {
- public:
-  explicit ConvOperation(NodeContext& node) {
-    weight_ = node.capture_constant(1, "weight");
-    if (node.has_input(2)) bias_ = node.capture_constant(2, "bias");
-    if (weight_.dim() < 3) node.fail_invalid("the weight must have at least 3 dimensions");
-    const size_t rank = static_cast<size_t>(weight_.dim() - 2);
-    const std::vector<int64_t> kernel(weight_.sizes().begin() + 2, weight_.sizes().end());
-    if (node.attribute_ints("kernel_shape", kernel) != kernel) {
-      node.fail_invalid("kernel_shape does not match the weight");
-    }
-    strides_ = node.attribute_ints("strides", std::vector<int64_t>(rank, 1));
-    dilations_ = node.attribute_ints("dilations", std::vector<int64_t>(rank, 1));
-    groups_ = node.attribute_int("group", 1);
-    output_padding_.assign(rank, 0);
-    padding_.emplace(node, rank, kernel, strides_, dilations_);
-    if (groups_ < 1 || weight_.size(0) % groups_ != 0) node.fail_invalid("bad group count");
-  }
-
-  at::Tensor run(const Arguments& inputs) const override {
-    const at::Tensor input = padding_->pad(inputs[0], 0.0);
-    const std::vector<int64_t> padding = padding_->symmetric(inputs[0]);
-    // ATen sends small-batch 1x1 convolutions on one thread to its im2col + BLAS path, which is
-    // many times slower than oneDNN when the BLAS is the reference one (Debian's default). Calling
-    // oneDNN directly keeps every CPU convolution on it; its backward is still ATen's.
-    if (input.device().is_cpu() && input.scalar_type() == at::kFloat && at::hasMKLDNN() &&
-        at::globalContext().userEnabledMkldnn()) {
-      return at::mkldnn_convolution(input, weight_, bias_, padding, strides_, dilations_, groups_);
-    }
-    return at::convolution(input, weight_, bias_, strides_, padding, dilations_,
-                           /*transposed=*/false, output_padding_, groups_);
-  }
-
-  void to(const c10::Device& device) override {
-    move_floating(weight_, device);
-    move_floating(bias_, device);
-  }
-
-  // conv(x) * scale + shift == conv'(x) with each output channel's filter and bias rescaled.
-  bool absorb_channel_affine(const ChannelAffine& affine) override {
-    const int64_t channels = weight_.size(0);
-    if (affine.scale.numel() != channels || affine.shift.numel() != channels) return false;
-    std::vector<int64_t> broadcast(static_cast<size_t>(weight_.dim()), 1);
-    broadcast[0] = channels;
-    const at::Tensor scale = affine.scale.to(weight_.device(), at::kDouble);
-    weight_ = (weight_.to(at::kDouble) * scale.view(broadcast)).to(at::kFloat);
-    const at::Tensor bias = bias_.defined() ? bias_.to(at::kDouble) : at::zeros_like(scale);
-    bias_ = (bias * scale + affine.shift.to(weight_.device(), at::kDouble)).to(at::kFloat);
-    return true;
-  }
-
- private:
-  at::Tensor weight_, bias_;
-  std::vector<int64_t> strides_, dilations_, output_padding_;
-  int64_t groups_ = 1;
-  std::optional<WindowPadding> padding_;
-};
 
 // Inference batch normalisation on [N,C] or [N,C,...]; the statistics are frozen.
 class BatchNormOperation final : public Operation {
@@ -196,6 +52,65 @@ class BatchNormOperation final : public Operation {
   float epsilon_;
 };
 
+// d prelu(x) / dx applied to an output gradient: g where x >= 0, slope * g elsewhere; slope has
+// one value per channel (dimension 1) or a single one. A plain loop on contiguous CPU floats:
+// at::where takes several times longer on this memory-bound step.
+at::Tensor prelu_input_gradient(const at::Tensor& input, const at::Tensor& gradient,
+                                const at::Tensor& slope) {
+  if (!input.device().is_cpu() || input.scalar_type() != at::kFloat ||
+      gradient.scalar_type() != at::kFloat || input.dim() < 2) {
+    at::Tensor broadcast = slope;
+    if (slope.numel() > 1) {
+      std::vector<int64_t> shape(static_cast<size_t>(input.dim()), 1);
+      shape[1] = -1;
+      broadcast = slope.view(shape);
+    }
+    return at::where(input >= 0, gradient, gradient * broadcast);
+  }
+  const at::Tensor x = input.contiguous();
+  const at::Tensor g = gradient.contiguous();
+  const at::Tensor a = slope.contiguous();
+  at::Tensor result = at::empty_like(x);
+  const int64_t channels = x.size(1);
+  const int64_t planes = x.size(0) * channels;
+  const int64_t plane_size = planes == 0 ? 0 : x.numel() / planes;
+  const float* x_data = x.data_ptr<float>();
+  const float* g_data = g.data_ptr<float>();
+  const float* a_data = a.data_ptr<float>();
+  float* out = result.data_ptr<float>();
+  const bool shared = a.numel() == 1;
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(plane_size, 1));
+  at::parallel_for(0, planes, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const float scale = a_data[shared ? 0 : plane % channels];
+      const int64_t offset = plane * plane_size;
+      for (int64_t i = offset; i < offset + plane_size; ++i) {
+        out[i] = x_data[i] >= 0.0f ? g_data[i] : scale * g_data[i];
+      }
+    }
+  });
+  return result;
+}
+
+// ATen's per-channel PReLU, with an input-only backward: ATen's own prelu_backward also reduces
+// the slope's gradient, which frozen weights never need, and took a quarter of a backward pass.
+class ChannelPRelu : public torch::autograd::Function<ChannelPRelu> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* context, const at::Tensor& input,
+                            const at::Tensor& slope) {
+    context->save_for_backward({input});
+    context->saved_data["slope"] = slope;
+    return at::prelu(input, slope);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
+                                                 torch::autograd::variable_list gradients) {
+    const at::Tensor input = context->get_saved_variables()[0];
+    return {prelu_input_gradient(input, gradients[0], context->saved_data["slope"].toTensor()),
+            at::Tensor()};
+  }
+};
+
 // y = x if x >= 0 else slope * x. A constant slope with one value per channel ([C,1,1] or
 // [1,C,1,1] for NCHW input, or a single value) runs as ATen's per-channel prelu kernel; any other
 // shape broadcasts numpy-style.
@@ -224,7 +139,10 @@ class PReluOperation final : public Operation {
       // Older exporters give a [C] slope for NCHW input meaning one slope per channel.
       const bool legacy_vector = slope_.dim() == 1 && channel_slope_.numel() == x.size(1);
       const bool on_channels = x.dim() - dims_from_right_ == 1;
-      if (single || legacy_vector || on_channels) return at::prelu(x, channel_slope_);
+      if (single || legacy_vector || on_channels) {
+        const bool needs_gradient = at::GradMode::is_enabled() && x.requires_grad();
+        return needs_gradient ? ChannelPRelu::apply(x, channel_slope_) : at::prelu(x, channel_slope_);
+      }
     }
     return at::where(x >= 0, x, x * slope_);
   }
@@ -312,12 +230,12 @@ class PoolOperation final : public Operation {
     dilations_ = node.attribute_ints("dilations", std::vector<int64_t>(rank, 1));
     ceil_mode_ = node.attribute_int("ceil_mode", 0) != 0;
     count_include_pad_ = node.attribute_int("count_include_pad", 0) != 0;
-    padding_.emplace(node, rank, kernel_, strides_, dilations_);
+    padding_.emplace(node, kernel_, strides_, dilations_);
     if (!max_) {
       if (dilations_ != std::vector<int64_t>(rank, 1)) node.fail_unsupported("dilated AveragePool");
       // Averaging over an explicit zero border would count the border: only right with
       // count_include_pad.
-      if (padding_->asymmetric() && !count_include_pad_) {
+      if (padding_->may_be_asymmetric() && !count_include_pad_) {
         node.fail_unsupported("asymmetric padding without count_include_pad");
       }
     }
@@ -325,8 +243,10 @@ class PoolOperation final : public Operation {
 
   at::Tensor run(const Arguments& inputs) const override {
     const double fill = max_ ? -std::numeric_limits<double>::infinity() : 0.0;
-    const at::Tensor x = padding_->pad(inputs[0], fill);
-    const std::vector<int64_t> padding = padding_->symmetric(inputs[0]);
+    ResolvedPadding scratch;
+    const ResolvedPadding& resolved = padding_->resolve(inputs[0], scratch);
+    const at::Tensor x = pad_border(inputs[0], resolved, fill);
+    const std::vector<int64_t>& padding = resolved.symmetric;
     switch (kernel_.size()) {
       case 1:
         return max_ ? at::max_pool1d(x, kernel_, strides_, padding, dilations_, ceil_mode_)
@@ -373,7 +293,6 @@ std::unique_ptr<Operation> make(NodeContext& node) {
 }  // namespace
 
 void add_layer_operators(OperatorTable& table) {
-  table["Conv"] = &make<ConvOperation>;
   table["BatchNormalization"] = &make<BatchNormOperation>;
   table["PRelu"] = &make<PReluOperation>;
   table["Gemm"] = &make<GemmOperation>;

@@ -415,6 +415,7 @@ std::unique_ptr<Operation> make(NodeContext& node) {
 const OperatorTable& operator_table() {
   static const OperatorTable table = [] {
     OperatorTable t;
+    add_convolution_operators(t);
     add_layer_operators(t);
     add_tensor_operators(t);
     return t;

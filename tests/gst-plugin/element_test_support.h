@@ -1,0 +1,53 @@
+// Helpers for the faceqan element's tests: frames made from photos in any raw format, a harness
+// around the element, and the metadata read back.
+#pragma once
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <vector>
+
+namespace faceqan::test {
+
+// Cheap FaceQAN settings for tests (the ranking, not the paper's exact numbers, matters here).
+inline constexpr const char* kCheapScoring = "iterations=1 samples=2 threads=2";
+
+// gst_init once; fails the test if the plugin cannot be found on GST_PLUGIN_PATH.
+void init_gstreamer();
+
+// A photo from the shared data as 8-bit BGR, cropped so that its sides are even (I420 and NV12
+// frames then map one to one).
+cv::Mat read_photo(const std::string& relative);
+
+// The photo as a frame in `format`, with a timestamp and a duration.
+GstBuffer* make_frame(const cv::Mat& bgr, GstVideoFormat format, GstClockTime pts,
+                      GstClockTime duration = 40 * GST_MSECOND);
+std::string frame_caps(const cv::Mat& bgr, GstVideoFormat format);
+
+// A harness around "faceqan <properties>", already playing, with caps for frames like `bgr`,
+// and a bus on the element for its messages (gst_element_get_bus(h->element)).
+GstHarness* faceqan_harness(const std::string& properties, const cv::Mat& bgr,
+                            GstVideoFormat format = GST_VIDEO_FORMAT_BGR);
+
+// One face as the element published it.
+struct PublishedFace {
+  guint x = 0, y = 0, width = 0, height = 0;  // the meta's box
+  double x_min = 0, y_min = 0, x_max = 0, y_max = 0, confidence = 0;  // "detection"
+  std::string label;
+  double quality = 0;  // "faceqan"
+  bool scored = false;
+  bool has_faceqan = false;
+  std::vector<double> landmarks;
+  std::vector<float> embedding;
+};
+std::vector<PublishedFace> published_faces(GstBuffer* buffer);
+
+// Pulls a buffer, waiting at most `seconds`; nullptr on timeout.
+GstBuffer* pull_within(GstHarness* h, double seconds);
+
+// Element messages with this name posted so far on the element's bus (popped).
+std::vector<GstMessage*> pop_messages(GstElement* element, const char* name);
+
+}  // namespace faceqan::test

@@ -1,0 +1,29 @@
+#!/bin/sh
+# The example programs under pipelines/ on the 5-frame clip: faceqan-annotate writes one JSON
+# line per frame (and stats), faceqan-read-metadata prints each frame's faces.
+set -eu
+root=$1 annotate=$2 read_metadata=$3
+clip=$FACEQAN_DATA_DIR/video/faceapi_clip.mp4
+scratch=$FACEQAN_BUILD_DIR/test-scratch/gst-pipelines
+rm -rf "$scratch" && mkdir -p "$scratch"
+
+"$annotate" "$scratch/log.jsonl" filesrc location="$clip" ! decodebin ! videoconvert ! \
+  faceqan iterations=1 samples=2 message=true stats-interval=100000 ! fakesink
+frames=$(grep -c '"message":"faceqan"' "$scratch/log.jsonl")
+stats=$(grep -c '"message":"faceqan-stats"' "$scratch/log.jsonl")
+[ "$frames" -eq 5 ] || { echo "FAIL: $frames frame messages, expected 5"; exit 1; }
+[ "$stats" -ge 1 ] || { echo "FAIL: no final stats message"; exit 1; }
+grep -q '"running_time"' "$scratch/log.jsonl" || { echo "FAIL: no running_time field"; exit 1; }
+
+"$read_metadata" "$clip" iterations=1 samples=2 > "$scratch/metadata.txt"
+lines=$(grep -c '^frame ' "$scratch/metadata.txt")
+[ "$lines" -eq 5 ] || { echo "FAIL: read_metadata printed $lines frames, expected 5"; exit 1; }
+grep -q 'quality' "$scratch/metadata.txt" || { echo "FAIL: no quality printed"; exit 1; }
+
+# The annotation script end to end: an MP4 and its log.
+GST_PLUGIN_PATH=${GST_PLUGIN_PATH} FACEQAN_ANNOTATE=$annotate \
+  sh "$root/pipelines/annotate-video.sh" "$clip" "$scratch/out.mp4" "$scratch/script.jsonl" \
+  iterations=1 samples=2
+[ -s "$scratch/out.mp4" ] || { echo "FAIL: no MP4 written"; exit 1; }
+[ "$(grep -c '"message":"faceqan"' "$scratch/script.jsonl")" -eq 5 ] || { echo "FAIL: script log"; exit 1; }
+echo "pipelines ok"
