@@ -133,10 +133,11 @@ constexpr guint kDefaultMaxFaces = 0, kMaxMaxFaces = 1000;
 constexpr guint kDefaultDetectionInterval = 1, kMinDetectionInterval = 1,
                 kMaxDetectionInterval = 10000;
 constexpr gboolean kDefaultUseUpstreamRois = FALSE;
-// Measured with the default recognition model at the default FaceQAN settings: sharp frontal
-// faces score about 0.4-0.6, blurred, tiny or strongly turned faces below about 0.2 (see
-// docs/METADATA.md). 0.3 sits between the two groups.
-constexpr double kDefaultQualityThreshold = 0.3;
+// Measured with the default recognition model at the default FaceQAN settings (l=5, k=10, p=5):
+// the four sharp faces of groups/bbt1.jpg score 0.67-0.79, the same faces blurred (Gaussian
+// sigma 4 or 8) 0.19-0.42 (docs/METADATA.md). 0.5 sits between the two groups. Cheaper settings
+// raise every score (l=2, k=2: 0.87-0.91 sharp, 0.50-0.82 blurred): choose it per setting.
+constexpr double kDefaultQualityThreshold = 0.5;
 constexpr Mode kDefaultMode = Mode::kAnnotate;
 constexpr gboolean kDefaultDropGaps = FALSE;
 constexpr gboolean kDefaultAttachEmbedding = FALSE;
@@ -426,9 +427,10 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           kDefaultUseUpstreamRois, playing_flags));
   g_object_class_install_property(gobject_class, PROP_QUALITY_THRESHOLD,
       g_param_spec_double("quality-threshold", "Quality threshold",
-          "The quality a face needs to pass in mode=drop (and to be drawn green). 0.3: with the "
-          "default model and FaceQAN settings, sharp frontal faces score about 0.4-0.6 and "
-          "blurred, tiny or turned faces below 0.2. Choose it per model and settings",
+          "The quality a face needs to pass in mode=drop (and to be drawn green). 0.5: with the "
+          "default model and FaceQAN settings, sharp faces measured 0.67-0.79 and the same faces "
+          "blurred 0.19-0.42. Fewer iterations/samples raise all scores: choose it per model "
+          "and settings",
           0.0, 1.0, kDefaultQualityThreshold, playing_flags));
   g_object_class_install_property(gobject_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode",
@@ -740,7 +742,8 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
   const Admission admission = st.queue.admit_frame();
   if (admission == Admission::kFlushing) {
     gst_buffer_unref(buffer);
-    return GST_FLOW_FLUSHING;
+    const GstFlowReturn ret = st.src_result;  // EOS or an error from downstream, if any
+    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
   }
   if (admission == Admission::kDrop) {
     GST_LOG_OBJECT(self, "queue full: dropping frame %" GST_TIME_FORMAT,
@@ -783,7 +786,10 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
   ++st.frames_seen;
   st.stats.faces_detected += item.faces.size();
 
-  if (!st.queue.push_frame(std::move(item), std::move(aligned))) return GST_FLOW_FLUSHING;
+  if (!st.queue.push_frame(std::move(item), std::move(aligned))) {
+    const GstFlowReturn ret = st.src_result;
+    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
+  }
   return st.src_result;
 }
 
@@ -1005,6 +1011,9 @@ static void gst_faceqan_loop(GstFaceQan* self) {
 
   GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
   st.src_result = ret;
+  // Nothing queued can leave any more: wake a chain() blocked on the full queue (it returns
+  // src_result) and a draining query, until a flush or a restart.
+  st.queue.set_flushing(true);
   gst_pad_pause_task(self->srcpad);
   // As queue does: once upstream has sent EOS nobody else will see a fatal flow return.
   if (ret != GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && st.eos_received) {

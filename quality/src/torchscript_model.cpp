@@ -3,6 +3,7 @@
 #include <torch/script.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "faceqan/network.h"
 
@@ -15,6 +16,7 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
     module_.eval();
     // Frozen weights: FaceQAN only needs gradients with respect to the input.
     for (auto parameter : module_.parameters()) parameter.set_requires_grad(false);
+    flush_subnormal_weights();
   }
 
   at::Tensor forward(const at::Tensor& input) override {
@@ -28,6 +30,19 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   void to(const c10::Device& device) override { module_.to(device); }
 
  private:
+  // Weights below FLT_MIN in magnitude are subnormal: they change nothing measurable but make
+  // the CPU's arithmetic on them up to 50x slower, so they are set to zero once at load.
+  void flush_subnormal_weights() {
+    at::NoGradGuard no_grad;
+    auto flush = [](at::Tensor tensor) {
+      if (tensor.is_floating_point()) {
+        tensor.masked_fill_(tensor.abs() < std::numeric_limits<float>::min(), 0.0);
+      }
+    };
+    for (const auto& parameter : module_.parameters()) flush(parameter);
+    for (const auto& buffer : module_.buffers()) flush(buffer);
+  }
+
   torch::jit::Module module_;
 };
 

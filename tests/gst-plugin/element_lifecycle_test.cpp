@@ -164,27 +164,57 @@ TEST_F(FaceQanLifecycle, FlushDropsPendingFramesAndTheStreamGoesOn) {
 }
 
 TEST_F(FaceQanLifecycle, StopsCleanlyMidStream) {
-  GstHarness* h = faceqan_harness(
-      std::string(kCheapScoring) + " queue-size=2 max-latency=60000 batch-size=64", photo_);
+  GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " queue-size=1", photo_);
   GstBuffer* held = frame(0);
-  gst_buffer_ref(held);
-  gst_harness_push(h, held);
-  gst_harness_push(h, frame(1));
-  // A third push blocks on the full queue; shutting down must release it.
-  auto pushing = std::async(std::launch::async, [&] { return gst_harness_push(h, frame(2)); });
-  EXPECT_EQ(pushing.wait_for(300ms), std::future_status::timeout);
-  EXPECT_EQ(gst_element_set_state(h->element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-  EXPECT_EQ(pushing.wait_for(30s), std::future_status::ready);
-  EXPECT_EQ(pushing.get(), GST_FLOW_FLUSHING);
+  gst_buffer_ref(held);  // to see that the element lets go of it
+  {
+    // Frame 0 waits at the blocked output, frame 1 fills the queue, frame 2's push blocks:
+    // shutting down must release all three threads and frames.
+    BlockedOutput blocked(h);
+    gst_harness_push(h, held);
+    wait_until_blocked(blocked.pad);
+    gst_harness_push(h, frame(1));
+    auto pushing = std::async(std::launch::async, [&] { return gst_harness_push(h, frame(2)); });
+    EXPECT_EQ(pushing.wait_for(300ms), std::future_status::timeout);
+    EXPECT_EQ(gst_element_set_state(h->element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    ASSERT_EQ(pushing.wait_for(30s), std::future_status::ready);
+    EXPECT_EQ(pushing.get(), GST_FLOW_FLUSHING);
+  }
   EXPECT_EQ(GST_MINI_OBJECT_REFCOUNT_VALUE(held), 1) << "the element still holds a frame";
   gst_buffer_unref(held);
+  EXPECT_EQ(gst_harness_buffers_in_queue(h), 0u);
+
   // And it starts again.
   ASSERT_EQ(gst_element_set_state(h->element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
   gst_harness_set_src_caps_str(h, frame_caps(photo_, GST_VIDEO_FORMAT_BGR).c_str());
   ASSERT_EQ(gst_harness_push(h, frame(3)), GST_FLOW_OK);
   std::vector<GstBuffer*> out = drain_to_eos(h);
   ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(GST_BUFFER_PTS(out[0]), 3 * GST_SECOND);
   gst_buffer_unref(out[0]);
+  gst_harness_teardown(h);
+}
+
+GstPadProbeReturn fail_buffer(GstPad*, GstPadProbeInfo* info, gpointer) {
+  gst_buffer_unref(GST_PAD_PROBE_INFO_BUFFER(info));
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_ERROR;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+TEST_F(FaceQanLifecycle, DownstreamErrorReachesUpstreamWithoutHanging) {
+  GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " queue-size=1", photo_);
+  GstPad* pad = element_src_pad(h);
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, fail_buffer, nullptr, nullptr);
+  // With a one-frame queue a push blocks until the frame before has left; once a push downstream
+  // has failed, every push must return the error instead of waiting for room forever.
+  auto pushing = std::async(std::launch::async, [&] {
+    GstFlowReturn ret = GST_FLOW_OK;
+    for (int i = 0; i < 10 && ret == GST_FLOW_OK; ++i) ret = gst_harness_push(h, frame(i));
+    return ret;
+  });
+  ASSERT_EQ(pushing.wait_for(60s), std::future_status::ready);
+  EXPECT_EQ(pushing.get(), GST_FLOW_ERROR);
+  gst_object_unref(pad);
   gst_harness_teardown(h);
 }
 

@@ -117,6 +117,25 @@ TEST_F(FaceQanElement, KeepsOrderAndTimestampsAndDeliversEverythingAtEos) {
   gst_harness_teardown(h);
 }
 
+TEST_F(FaceQanElement, DetectionIntervalReusesTheLastDetections) {
+  const cv::Mat photo = read_photo("resolution-ladder/obama-480p.jpg");
+  const cv::Mat blank(photo.size(), photo.type(), cv::Scalar(90, 90, 90));
+  GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " detection-interval=3", photo);
+  // Detected on frames 0 and 3 only: frames 1 and 2 reuse frame 0's face although they are blank.
+  const cv::Mat* frames[] = {&photo, &blank, &blank, &blank};
+  for (int i = 0; i < 4; ++i) {
+    gst_harness_push(h, make_frame(*frames[i], GST_VIDEO_FORMAT_BGR, i * GST_SECOND));
+  }
+  Output out;
+  push_eos_and_collect(h, out);
+  ASSERT_EQ(out.buffers.size(), 4u);
+  const std::size_t expected[] = {1, 1, 1, 0};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(published_faces(out.buffers[i]).size(), expected[i]) << "frame " << i;
+  }
+  gst_harness_teardown(h);
+}
+
 // Measures the sharp and the blurred photo's scores, then checks mode=drop with a threshold
 // half-way between them.
 TEST_F(FaceQanElement, DropModeKeepsOnlyFramesWithAGoodFace) {
@@ -268,7 +287,11 @@ TEST_F(FaceQanElement, PostsFrameMessagesAndStatistics) {
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 1u);
 
-  std::vector<GstMessage*> frames = pop_messages(h->element, "faceqan");
+  std::vector<GstMessage*> frames, stats;
+  for (GstMessage* m : pop_messages(h->element, nullptr)) {
+    const GstStructure* structure = gst_message_get_structure(m);
+    (gst_structure_has_name(structure, "faceqan") ? frames : stats).push_back(m);
+  }
   ASSERT_EQ(frames.size(), 1u);
   const GstStructure* s = gst_message_get_structure(frames[0]);
   guint64 timestamp = 0, stream_time = 0, running_time = 0, duration = 0;
@@ -295,8 +318,10 @@ TEST_F(FaceQanElement, PostsFrameMessagesAndStatistics) {
   for (GstMessage* m : frames) gst_message_unref(m);
 
   // At least the final statistics at EOS, counting the frame and its faces.
-  std::vector<GstMessage*> stats = pop_messages(h->element, "faceqan-stats");
   ASSERT_FALSE(stats.empty());
+  for (GstMessage* m : stats) {
+    EXPECT_TRUE(gst_structure_has_name(gst_message_get_structure(m), "faceqan-stats"));
+  }
   const GstStructure* last = gst_message_get_structure(stats.back());
   guint64 frames_in = 0, frames_out = 0, detected = 0, scored = 0, skipped = 1, dropped = 1;
   EXPECT_TRUE(gst_structure_get_uint64(last, "frames-in", &frames_in));

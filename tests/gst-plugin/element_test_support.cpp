@@ -120,7 +120,7 @@ std::vector<GstMessage*> pop_messages(GstElement* element, const char* name) {
   std::vector<GstMessage*> messages;
   GstBus* bus = gst_element_get_bus(element);
   while (GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
-    if (gst_structure_has_name(gst_message_get_structure(message), name)) {
+    if (name == nullptr || gst_structure_has_name(gst_message_get_structure(message), name)) {
       messages.push_back(message);
     } else {
       gst_message_unref(message);

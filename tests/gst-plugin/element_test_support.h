@@ -47,7 +47,8 @@ std::vector<PublishedFace> published_faces(GstBuffer* buffer);
 // Pulls a buffer, waiting at most `seconds`; nullptr on timeout.
 GstBuffer* pull_within(GstHarness* h, double seconds);
 
-// Element messages with this name posted so far on the element's bus (popped).
+// Element messages with this name (any name if nullptr) posted so far on the element's bus;
+// all element messages are popped.
 std::vector<GstMessage*> pop_messages(GstElement* element, const char* name);
 
 }  // namespace faceqan::test

@@ -26,4 +26,13 @@ GST_PLUGIN_PATH=${GST_PLUGIN_PATH} FACEQAN_ANNOTATE=$annotate \
   iterations=1 samples=2
 [ -s "$scratch/out.mp4" ] || { echo "FAIL: no MP4 written"; exit 1; }
 [ "$(grep -c '"message":"faceqan"' "$scratch/script.jsonl")" -eq 5 ] || { echo "FAIL: script log"; exit 1; }
+
+# keep-good-faces.sh on a file: every frame of the clip has a face, so a threshold of 0 keeps all
+# five frames and a threshold of 1 none.
+FACEQAN_CHEAP="iterations=1 samples=2"
+sh "$root/pipelines/keep-good-faces.sh" "$clip" "$scratch/all" $FACEQAN_CHEAP quality-threshold=0 >/dev/null
+sh "$root/pipelines/keep-good-faces.sh" "$clip" "$scratch/none" $FACEQAN_CHEAP quality-threshold=1 >/dev/null
+[ "$(ls "$scratch/all" | wc -l)" -eq 5 ] || { echo "FAIL: keep-good-faces kept $(ls "$scratch/all" | wc -l) of 5"; exit 1; }
+[ "$(ls "$scratch/none" | wc -l)" -eq 0 ] || { echo "FAIL: keep-good-faces kept frames at threshold 1"; exit 1; }
+echo "keep-good-faces ok"
 echo "pipelines ok"

@@ -1,19 +1,19 @@
 // The ONNX importer: the shipped recognition models against OpenCV's dnn on real faces, batches,
 // input gradients, bad files, and a hand-built graph of the other operators against ATen.
+#include "faceqan/onnx_importer.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <functional>
-
-#include "faceqan/onnx_importer.h"
 #include "test_support.h"
 
 namespace faceqan {
@@ -23,7 +23,7 @@ namespace {
 
 std::string recognition_model(const std::string& file) {
   // The raw shipped models for now; the lead switches this to the prepared model folder.
-  return test::data_dir() + "/../models/recognition/" + file;
+  return test::model_file("recognition/" + file);
 }
 
 // The error a call throws: its code and whether its message contains `fragment`.
@@ -238,7 +238,8 @@ class GraphBuilder {
     } else {
       tensor->set_data_type(onnx::TensorProto::FLOAT);
       if (typed_fields) {
-        for (int64_t i = 0; i < data.numel(); ++i) tensor->add_float_data(data.data_ptr<float>()[i]);
+        for (int64_t i = 0; i < data.numel(); ++i)
+          tensor->add_float_data(data.data_ptr<float>()[i]);
       } else {
         tensor->set_raw_data(data.data_ptr(), data.numel() * sizeof(float));
       }
@@ -307,13 +308,29 @@ TEST(OnnxImporterOperators, HandBuiltGraphEqualsAten) {
   graph.input("x", {1, 4, 7, 7});
   graph.initializer("conv_w", conv_w, /*typed_fields=*/true);
   graph.initializer("conv_b", conv_b);
-  for (auto [name, value] : std::vector<std::pair<std::string, at::Tensor>>{
-           {"bn1_g", bn1_g}, {"bn1_b", bn1_b}, {"bn1_m", bn1_m}, {"bn1_v", bn1_v},
-           {"slope", slope}, {"bn2_g", bn2_g}, {"bn2_b", bn2_b}, {"bn2_m", bn2_m},
-           {"bn2_v", bn2_v}, {"sub_c", sub_c}, {"mul_c", mul_c}, {"div_c", div_c},
-           {"clip_lo", at::full({}, 0.1)}, {"clip_hi", at::full({}, 0.9)}, {"gemm_w", gemm_w},
-           {"gemm_c", gemm_c}, {"matmul_w", matmul_w}, {"bn3_g", bn3_g}, {"bn3_b", bn3_b},
-           {"bn3_m", bn3_m}, {"bn3_v", bn3_v}, {"head_w", head_w}}) {
+  for (auto [name, value] :
+       std::vector<std::pair<std::string, at::Tensor>>{{"bn1_g", bn1_g},
+                                                       {"bn1_b", bn1_b},
+                                                       {"bn1_m", bn1_m},
+                                                       {"bn1_v", bn1_v},
+                                                       {"slope", slope},
+                                                       {"bn2_g", bn2_g},
+                                                       {"bn2_b", bn2_b},
+                                                       {"bn2_m", bn2_m},
+                                                       {"bn2_v", bn2_v},
+                                                       {"sub_c", sub_c},
+                                                       {"mul_c", mul_c},
+                                                       {"div_c", div_c},
+                                                       {"clip_lo", at::full({}, 0.1)},
+                                                       {"clip_hi", at::full({}, 0.9)},
+                                                       {"gemm_w", gemm_w},
+                                                       {"gemm_c", gemm_c},
+                                                       {"matmul_w", matmul_w},
+                                                       {"bn3_g", bn3_g},
+                                                       {"bn3_b", bn3_b},
+                                                       {"bn3_m", bn3_m},
+                                                       {"bn3_v", bn3_v},
+                                                       {"head_w", head_w}}) {
     graph.initializer(name, value);
   }
   auto& conv = graph.node("Conv", {"x", "conv_w", "conv_b"}, "conv");

@@ -1,10 +1,11 @@
 // ONNX Conv, with a following BatchNormalization folded in at import, kept on oneDNN on the CPU.
 //
 // Why not just at::convolution: for a 1x1 convolution on a batch below 16 with one thread, ATen
-// picks its im2col + BLAS path, forward and backward; with the reference BLAS that Debian's LibTorch
-// uses by default that is 10-20x slower than oneDNN. So the forward pass calls oneDNN directly, and
-// for stride-1 convolutions (all the 1x1 ones) the input gradient is computed by oneDNN too, as the
-// convolution of the output gradient with the flipped, channel-transposed filters.
+// picks its im2col + BLAS path, forward and backward; with the reference BLAS that Debian's
+// LibTorch uses by default that is 10-20x slower than oneDNN. So the forward pass calls oneDNN
+// directly, and for stride-1 convolutions (all the 1x1 ones) the input gradient is computed by
+// oneDNN too, as the convolution of the output gradient with the flipped, channel-transposed
+// filters.
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "onnx_graph.h"
@@ -30,7 +31,8 @@ class StrideOneConvolution : public torch::autograd::Function<StrideOneConvoluti
     // Output size = input + 2p - d(k-1); padding d(k-1) - p on the gradient restores the input's.
     std::vector<int64_t> gradient_padding(padding.size());
     for (size_t i = 0; i < padding.size(); ++i) {
-      gradient_padding[i] = dilation[i] * (weight.size(static_cast<int64_t>(i) + 2) - 1) - padding[i];
+      gradient_padding[i] =
+          dilation[i] * (weight.size(static_cast<int64_t>(i) + 2) - 1) - padding[i];
     }
     context->saved_data["weight"] = gradient_weight;
     context->saved_data["padding"] = gradient_padding;
@@ -47,8 +49,8 @@ class StrideOneConvolution : public torch::autograd::Function<StrideOneConvoluti
         gradients[0].contiguous(), context->saved_data["weight"].toTensor(), {}, padding, ones,
         context->saved_data["dilation"].toIntVector(), context->saved_data["groups"].toInt());
     // One entry per forward argument; nothing but the input needs a gradient.
-    return {input_gradient, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor()};
+    return {input_gradient, at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(),   at::Tensor(), at::Tensor()};
   }
 };
 
@@ -134,7 +136,8 @@ class ConvOperation final : public Operation {
 
   bool gradient_padding_fits(const std::vector<int64_t>& padding) const {
     for (size_t i = 0; i < padding.size(); ++i) {
-      if (padding[i] > dilations_[i] * (weight_.size(static_cast<int64_t>(i) + 2) - 1)) return false;
+      if (padding[i] > dilations_[i] * (weight_.size(static_cast<int64_t>(i) + 2) - 1))
+        return false;
     }
     return true;
   }

@@ -30,6 +30,9 @@ namespace faceqan::onnx_import {
 // in error messages; unsupported element types throw Error(kModelInvalid).
 at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what);
 
+// The node's name for messages (its first output when it has none).
+std::string node_label(const onnx::NodeProto& node);
+
 // The tensors a node reads at run time, in the node's input order. An input that is absent
 // (an optional input left empty) or that the operation captured at import has no slot.
 class Arguments {
@@ -45,7 +48,8 @@ class Arguments {
   const std::vector<int>& indices_;
 };
 
-// y = x * scale + shift per channel (dimension 1); what a BatchNormalization amounts to in inference.
+// y = x * scale + shift per channel (dimension 1); what a BatchNormalization amounts to in
+// inference.
 struct ChannelAffine {
   at::Tensor scale;  // [C]
   at::Tensor shift;  // [C]

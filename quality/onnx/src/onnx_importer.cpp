@@ -1,5 +1,6 @@
-// The ONNX importer: reads a model file, prepares one Operation per node (onnx_operators.cpp,
-// onnx_layers.cpp) and runs them in the graph's topological order on numbered tensor slots.
+// The ONNX importer: reads a model file, prepares one Operation per node (onnx_convolution.cpp,
+// onnx_layers.cpp, onnx_operators.cpp) and runs them in the graph's topological order on numbered
+// tensor slots.
 //
 // Done once at import: attribute parsing, constant folding (any node whose inputs are all
 // known), BatchNormalization folded into the convolution before it, dead-node removal, and the
@@ -13,7 +14,6 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "onnx_graph.h"
 
@@ -24,7 +24,7 @@ namespace {
 // One prepared node of the forward pass.
 struct Step {
   std::unique_ptr<Operation> operation;
-  std::vector<int> inputs;   // a slot per node input; -1 when absent or captured at import
+  std::vector<int> inputs;  // a slot per node input; -1 when absent or captured at import
   int output = -1;
   std::vector<int> release;  // slots read for the last time by this step
   std::string description;   // "Conv node 'x'", for run-time errors
@@ -45,10 +45,11 @@ class OnnxNetwork final : public EmbeddingNetwork {
     slots[static_cast<size_t>(input_slot_)] = input;
     for (const Step& step : steps_) {
       try {
-        slots[static_cast<size_t>(step.output)] = step.operation->run(Arguments(slots, step.inputs));
+        slots[static_cast<size_t>(step.output)] =
+            step.operation->run(Arguments(slots, step.inputs));
       } catch (const c10::Error& error) {
-        throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description + " failed on input " +
-                                                  shape_text(input) + ": " +
+        throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description +
+                                                  " failed on input " + shape_text(input) + ": " +
                                                   error.what_without_backtrace());
       }
       // Intermediate results are dropped as soon as nothing reads them (autograd keeps what the
@@ -123,7 +124,8 @@ class GraphImporter {
     for (const onnx::NodeProto& node : graph_.node()) {
       const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
       if (default_domain && is_supported_operator(node.op_type())) continue;
-      const std::string type = default_domain ? node.op_type() : node.domain() + "." + node.op_type();
+      const std::string type =
+          default_domain ? node.op_type() : node.domain() + "." + node.op_type();
       if (first == nullptr) {
         first = &node;
       } else if (std::find(others.begin(), others.end(), type) == others.end()) {
@@ -132,9 +134,8 @@ class GraphImporter {
     }
     if (first == nullptr) return;
     std::string message = path_ + ": unsupported ONNX operator " +
-                          (first->domain().empty() ? "" : first->domain() + ".") + first->op_type() +
-                          " (node '" + (first->name().empty() ? first->output(0) : first->name()) +
-                          "')";
+                          (first->domain().empty() ? "" : first->domain() + ".") +
+                          first->op_type() + " (node '" + node_label(*first) + "')";
     if (!others.empty()) {
       message += "; the model also uses";
       for (const std::string& type : others) message += " " + type;
@@ -145,7 +146,8 @@ class GraphImporter {
   void read_initializers() {
     for (const onnx::TensorProto& tensor : graph_.initializer()) {
       try {
-        values_[tensor.name()].constant = tensor_from_proto(tensor, "initializer '" + tensor.name() + "'");
+        values_[tensor.name()].constant =
+            tensor_from_proto(tensor, "initializer '" + tensor.name() + "'");
       } catch (const Error& error) {
         // Unreadable weights only matter if a node reads them (see require_known()).
         broken_[tensor.name()] = error.what();
@@ -200,7 +202,7 @@ class GraphImporter {
     if (auto broken = broken_.find(name); broken != broken_.end()) invalid(broken->second);
     const auto found = values_.find(name);
     if (found == values_.end()) {
-      invalid("node '" + (node.name().empty() ? node.op_type() : node.name()) + "' reads '" + name +
+      invalid(node.op_type() + " node '" + node_label(node) + "' reads '" + name +
               "', which no earlier node, graph input or initializer produces");
     }
     return found->second;
@@ -226,7 +228,8 @@ class GraphImporter {
     const std::string& name = graph_.output(0).name();
     const auto found = values_.find(name);
     if (found == values_.end()) invalid("graph output '" + name + "' is not produced by any node");
-    if (found->second.producer < 0) invalid("graph output '" + name + "' does not depend on the input");
+    if (found->second.producer < 0)
+      invalid("graph output '" + name + "' does not depend on the input");
     return found->second.slot;
   }
 
@@ -278,7 +281,8 @@ class GraphImporter {
 
 class GraphImporter::Node final : public NodeContext {
  public:
-  Node(const GraphImporter& importer, const onnx::NodeProto& node) : importer_(importer), node_(node) {}
+  Node(const GraphImporter& importer, const onnx::NodeProto& node)
+      : importer_(importer), node_(node) {}
 
   const onnx::NodeProto& node() const override { return node_; }
 
@@ -301,7 +305,8 @@ void GraphImporter::import_node(const onnx::NodeProto& node) {
   for (const std::string& name : node.input()) {
     if (!name.empty()) require_known(node, name);
   }
-  if (node.output_size() == 0 || node.output(0).empty()) invalid("a " + node.op_type() + " node has no output");
+  if (node.output_size() == 0 || node.output(0).empty())
+    invalid("a " + node.op_type() + " node has no output");
   Node context(*this, node);
   for (int i = 1; i < node.output_size(); ++i) {
     if (!node.output(i).empty() && consumers_[node.output(i)] > 0) {
@@ -338,7 +343,8 @@ void GraphImporter::import_node(const onnx::NodeProto& node) {
   step.description = context.describe();
   for (size_t i = 0; i < context.input_count(); ++i) {
     const bool captured = i < context.captured().size() && context.captured()[i];
-    step.inputs.push_back(context.has_input(i) && !captured ? slot_for(node.input(static_cast<int>(i))) : -1);
+    step.inputs.push_back(
+        context.has_input(i) && !captured ? slot_for(node.input(static_cast<int>(i))) : -1);
   }
   step.output = new_slot();
   step.operation = std::move(operation);
@@ -349,7 +355,8 @@ void GraphImporter::import_node(const onnx::NodeProto& node) {
 
 // A BatchNormalization right after a convolution that nothing else reads becomes part of the
 // convolution's weights: one operation less per forward pass.
-bool GraphImporter::try_fold_into_producer(const onnx::NodeProto& node, const Operation& operation) {
+bool GraphImporter::try_fold_into_producer(const onnx::NodeProto& node,
+                                           const Operation& operation) {
   const std::optional<ChannelAffine> affine = operation.as_channel_affine();
   if (!affine || node.input_size() == 0) return false;
   const Value& source = values_.at(node.input(0));
@@ -399,10 +406,12 @@ std::unique_ptr<EmbeddingNetwork> import_onnx(const std::string& path) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes)) {
     throw Error(ErrorCode::kModelInvalid,
-                path + ": not a valid ONNX model (the protobuf message does not parse: the file is "
-                       "truncated, damaged or not ONNX)");
+                path +
+                    ": not a valid ONNX model (the protobuf message does not parse: the file is "
+                    "truncated, damaged or not ONNX)");
   }
-  if (!model.has_graph()) throw Error(ErrorCode::kModelInvalid, path + ": the ONNX model has no graph");
+  if (!model.has_graph())
+    throw Error(ErrorCode::kModelInvalid, path + ": the ONNX model has no graph");
   try {
     return onnx_import::GraphImporter(path, model).import();
   } catch (const c10::Error& error) {

@@ -1,8 +1,7 @@
 // ONNX operators with weights or windows: BatchNormalization, PRelu, Gemm, MatMul, pools.
 // Conv has its own file (onnx_convolution.cpp).
-#include <torch/csrc/autograd/custom_function.h>
-
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +25,8 @@ class BatchNormOperation final : public Operation {
     epsilon_ = node.attribute_float("epsilon", 1e-5f);
     const int64_t channels = gamma_.numel();
     for (at::Tensor* t : {&gamma_, &beta_, &mean_, &variance_}) {
-      if (t->numel() != channels) node.fail_invalid("scale, bias, mean and variance differ in size");
+      if (t->numel() != channels)
+        node.fail_invalid("scale, bias, mean and variance differ in size");
       *t = t->reshape({channels}).to(at::kFloat);
     }
   }
@@ -42,8 +42,8 @@ class BatchNormOperation final : public Operation {
 
   std::optional<ChannelAffine> as_channel_affine() const override {
     // In double so that folding into a convolution loses no precision.
-    const at::Tensor scale =
-        gamma_.to(at::kDouble) / at::sqrt(variance_.to(at::kDouble) + static_cast<double>(epsilon_));
+    const at::Tensor scale = gamma_.to(at::kDouble) /
+                             at::sqrt(variance_.to(at::kDouble) + static_cast<double>(epsilon_));
     return ChannelAffine{scale, beta_.to(at::kDouble) - mean_.to(at::kDouble) * scale};
   }
 
@@ -141,7 +141,8 @@ class PReluOperation final : public Operation {
       const bool on_channels = x.dim() - dims_from_right_ == 1;
       if (single || legacy_vector || on_channels) {
         const bool needs_gradient = at::GradMode::is_enabled() && x.requires_grad();
-        return needs_gradient ? ChannelPRelu::apply(x, channel_slope_) : at::prelu(x, channel_slope_);
+        return needs_gradient ? ChannelPRelu::apply(x, channel_slope_)
+                              : at::prelu(x, channel_slope_);
       }
     }
     return at::where(x >= 0, x, x * slope_);
@@ -213,7 +214,9 @@ class GemmOperation final : public Operation {
 
 class MatMulOperation final : public Operation {
  public:
-  at::Tensor run(const Arguments& inputs) const override { return at::matmul(inputs[0], inputs[1]); }
+  at::Tensor run(const Arguments& inputs) const override {
+    return at::matmul(inputs[0], inputs[1]);
+  }
 };
 
 // MaxPool and AveragePool over 1 to 3 spatial dimensions.

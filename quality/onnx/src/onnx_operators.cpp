@@ -30,7 +30,8 @@ class ClipOperation final : public Operation {
 
   at::Tensor run(const Arguments& inputs) const override {
     if (inputs.has(1) || inputs.has(2)) {  // bounds computed at run time
-      const auto bound = [&](size_t i, const std::optional<double>& fixed) -> c10::optional<at::Tensor> {
+      const auto bound = [&](size_t i,
+                             const std::optional<double>& fixed) -> c10::optional<at::Tensor> {
         if (inputs.has(i)) return inputs[i];
         if (fixed) return at::scalar_tensor(*fixed, inputs[0].options());
         return c10::nullopt;
@@ -67,10 +68,14 @@ class BinaryOperation final : public Operation {
     const at::Tensor& a = inputs[0];
     const at::Tensor& b = inputs[1];
     switch (kind_) {
-      case Arithmetic::kAdd: return at::add(a, b);
-      case Arithmetic::kSub: return at::sub(a, b);
-      case Arithmetic::kMul: return at::mul(a, b);
-      case Arithmetic::kPow: return at::pow(a, b);
+      case Arithmetic::kAdd:
+        return at::add(a, b);
+      case Arithmetic::kSub:
+        return at::sub(a, b);
+      case Arithmetic::kMul:
+        return at::mul(a, b);
+      case Arithmetic::kPow:
+        return at::pow(a, b);
       case Arithmetic::kDiv:
         // Integer division (shape arithmetic) truncates in ONNX; ATen's default is true division.
         if (!a.is_floating_point() && !b.is_floating_point()) return at::div(a, b, "trunc");
@@ -119,7 +124,8 @@ class ReshapeOperation final : public Operation {
     if (batch_from_input_) target[0] = x.size(0);
     if (!allow_zero_) {
       for (size_t i = 0; i < target.size(); ++i) {
-        if (target[i] == 0 && static_cast<int64_t>(i) < x.dim()) target[i] = x.size(static_cast<int64_t>(i));
+        if (target[i] == 0 && static_cast<int64_t>(i) < x.dim())
+          target[i] = x.size(static_cast<int64_t>(i));
       }
     }
     return x.reshape(target);
@@ -278,10 +284,27 @@ class CastOperation final : public Operation {
   explicit CastOperation(NodeContext& node) {
     const int64_t to = node.attribute_int("to", 0);
     switch (to) {
-      case 1: case 10: case 11: case 16: type_ = at::kFloat; break;   // float, f16, double, bf16
-      case 2: case 3: case 4: case 5: case 6: case 7: case 12: case 13: type_ = at::kLong; break;
-      case 9: type_ = at::kBool; break;
-      default: node.fail_unsupported("cast to ONNX type " + std::to_string(to));
+      case 1:
+      case 10:
+      case 11:
+      case 16:
+        type_ = at::kFloat;
+        break;  // float, f16, double, bf16
+      case 2:
+      case 3:
+      case 4:
+      case 5:
+      case 6:
+      case 7:
+      case 12:
+      case 13:
+        type_ = at::kLong;
+        break;
+      case 9:
+        type_ = at::kBool;
+        break;
+      default:
+        node.fail_unsupported("cast to ONNX type " + std::to_string(to));
     }
   }
   at::Tensor run(const Arguments& inputs) const override { return inputs[0].to(type_); }
@@ -329,10 +352,14 @@ class ReduceOperation final : public Operation {
       for (int64_t d = 0; d < x.dim(); ++d) axes.push_back(d);
     }
     switch (kind_) {
-      case Reduction::kMean: return at::mean(x, axes, keep_dims_);
-      case Reduction::kSum: return at::sum(x, axes, keep_dims_);
-      case Reduction::kMax: return at::amax(x, axes, keep_dims_);
-      case Reduction::kL2: return at::sqrt(at::sum(x * x, axes, keep_dims_));
+      case Reduction::kMean:
+        return at::mean(x, axes, keep_dims_);
+      case Reduction::kSum:
+        return at::sum(x, axes, keep_dims_);
+      case Reduction::kMax:
+        return at::amax(x, axes, keep_dims_);
+      case Reduction::kL2:
+        return at::sqrt(at::sum(x * x, axes, keep_dims_));
     }
     return {};
   }
@@ -390,8 +417,12 @@ void add_unary_operators(OperatorTable& table) {
   simple("Abs", &at::abs);
   simple("Reciprocal", &at::reciprocal);
   simple("Erf", &at::erf);
-  table["HardSwish"] = [](NodeContext&) { return unary([](const at::Tensor& x) { return at::hardswish(x); }); };
-  table["Softplus"] = [](NodeContext&) { return unary([](const at::Tensor& x) { return at::softplus(x); }); };
+  table["HardSwish"] = [](NodeContext&) {
+    return unary([](const at::Tensor& x) { return at::hardswish(x); });
+  };
+  table["Softplus"] = [](NodeContext&) {
+    return unary([](const at::Tensor& x) { return at::softplus(x); });
+  };
   table["LeakyRelu"] = [](NodeContext& node) {
     const double alpha = node.attribute_float("alpha", 0.01f);
     return unary([alpha](const at::Tensor& x) { return at::leaky_relu(x, alpha); });
@@ -403,7 +434,8 @@ void add_unary_operators(OperatorTable& table) {
   table["HardSigmoid"] = [](NodeContext& node) {
     const double alpha = node.attribute_float("alpha", 0.2f);
     const double beta = node.attribute_float("beta", 0.5f);
-    return unary([alpha, beta](const at::Tensor& x) { return at::clamp(x * alpha + beta, 0.0, 1.0); });
+    return unary(
+        [alpha, beta](const at::Tensor& x) { return at::clamp(x * alpha + beta, 0.0, 1.0); });
   };
 }
 
@@ -449,7 +481,9 @@ void add_tensor_operators(OperatorTable& table) {
   table["Constant"] = &make<ConstantOperation>;
   table["Pad"] = &make<PadOperation>;
   const auto reduce = [&table](const char* name, Reduction kind) {
-    table[name] = [kind](NodeContext& node) { return std::make_unique<ReduceOperation>(node, kind); };
+    table[name] = [kind](NodeContext& node) {
+      return std::make_unique<ReduceOperation>(node, kind);
+    };
   };
   reduce("ReduceMean", Reduction::kMean);
   reduce("ReduceSum", Reduction::kSum);

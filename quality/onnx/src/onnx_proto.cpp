@@ -31,17 +31,20 @@ at::Tensor from_field(const Field& field, at::ScalarType type, const std::vector
     for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(field.Get(static_cast<int>(i)));
   } else if (type == at::kLong) {
     int64_t* out = tensor.data_ptr<int64_t>();
-    for (int64_t i = 0; i < count; ++i) out[i] = static_cast<int64_t>(field.Get(static_cast<int>(i)));
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = static_cast<int64_t>(field.Get(static_cast<int>(i)));
   } else if (type == at::kDouble) {
     double* out = tensor.data_ptr<double>();
-    for (int64_t i = 0; i < count; ++i) out[i] = static_cast<double>(field.Get(static_cast<int>(i)));
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = static_cast<double>(field.Get(static_cast<int>(i)));
   } else if (type == at::kBool) {
     bool* out = tensor.data_ptr<bool>();
     for (int64_t i = 0; i < count; ++i) out[i] = field.Get(static_cast<int>(i)) != Value{};
   } else if (type == at::kHalf) {
     auto* out = tensor.data_ptr<at::Half>();
     for (int64_t i = 0; i < count; ++i) {
-      out[i] = at::Half(static_cast<uint16_t>(field.Get(static_cast<int>(i))), at::Half::from_bits());
+      out[i] =
+          at::Half(static_cast<uint16_t>(field.Get(static_cast<int>(i))), at::Half::from_bits());
     }
   }
   return tensor;
@@ -56,11 +59,18 @@ const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const st
 
 }  // namespace
 
+std::string node_label(const onnx::NodeProto& node) {
+  if (!node.name().empty()) return node.name();
+  // Exporters often leave names empty; the first output names the node just as well.
+  return node.output_size() > 0 ? node.output(0) : std::string("(unnamed)");
+}
+
 at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what) {
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     throw Error(ErrorCode::kModelInvalid,
-                what + " keeps its data in an external file, which is not supported: "
-                       "save the model with its weights inside");
+                what +
+                    " keeps its data in an external file, which is not supported: "
+                    "save the model with its weights inside");
   }
   const std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
   int64_t count = 1;
@@ -70,14 +80,30 @@ at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& 
   }
   at::ScalarType stored;  // the element type of the bytes in the file
   switch (proto.data_type()) {
-    case onnx::TensorProto::FLOAT: stored = at::kFloat; break;
-    case onnx::TensorProto::DOUBLE: stored = at::kDouble; break;
-    case onnx::TensorProto::FLOAT16: stored = at::kHalf; break;
-    case onnx::TensorProto::INT64: stored = at::kLong; break;
-    case onnx::TensorProto::INT32: stored = at::kInt; break;
-    case onnx::TensorProto::INT8: stored = at::kChar; break;
-    case onnx::TensorProto::UINT8: stored = at::kByte; break;
-    case onnx::TensorProto::BOOL: stored = at::kBool; break;
+    case onnx::TensorProto::FLOAT:
+      stored = at::kFloat;
+      break;
+    case onnx::TensorProto::DOUBLE:
+      stored = at::kDouble;
+      break;
+    case onnx::TensorProto::FLOAT16:
+      stored = at::kHalf;
+      break;
+    case onnx::TensorProto::INT64:
+      stored = at::kLong;
+      break;
+    case onnx::TensorProto::INT32:
+      stored = at::kInt;
+      break;
+    case onnx::TensorProto::INT8:
+      stored = at::kChar;
+      break;
+    case onnx::TensorProto::UINT8:
+      stored = at::kByte;
+      break;
+    case onnx::TensorProto::BOOL:
+      stored = at::kBool;
+      break;
     default:
       throw Error(ErrorCode::kModelInvalid,
                   what + " has ONNX element type " + std::to_string(proto.data_type()) +
@@ -98,12 +124,24 @@ at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& 
     if (bytes > 0) std::memcpy(tensor.data_ptr(), raw.data(), bytes);  // ONNX is little-endian
   } else {
     switch (stored) {
-      case at::kFloat: tensor = from_field(proto.float_data(), at::kFloat, dims, count, what); break;
-      case at::kDouble: tensor = from_field(proto.double_data(), at::kDouble, dims, count, what); break;
-      case at::kLong: tensor = from_field(proto.int64_data(), at::kLong, dims, count, what); break;
-      case at::kHalf: tensor = from_field(proto.int32_data(), at::kHalf, dims, count, what); break;
-      case at::kBool: tensor = from_field(proto.int32_data(), at::kBool, dims, count, what); break;
-      default: tensor = from_field(proto.int32_data(), at::kLong, dims, count, what); break;
+      case at::kFloat:
+        tensor = from_field(proto.float_data(), at::kFloat, dims, count, what);
+        break;
+      case at::kDouble:
+        tensor = from_field(proto.double_data(), at::kDouble, dims, count, what);
+        break;
+      case at::kLong:
+        tensor = from_field(proto.int64_data(), at::kLong, dims, count, what);
+        break;
+      case at::kHalf:
+        tensor = from_field(proto.int32_data(), at::kHalf, dims, count, what);
+        break;
+      case at::kBool:
+        tensor = from_field(proto.int32_data(), at::kBool, dims, count, what);
+        break;
+      default:
+        tensor = from_field(proto.int32_data(), at::kLong, dims, count, what);
+        break;
     }
   }
   // One float type and one integer type inside the graph: float32 keeps the input's precision
@@ -124,8 +162,7 @@ at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& 
 const std::string& NodeContext::op_type() const { return node().op_type(); }
 
 std::string NodeContext::describe() const {
-  const std::string& name = node().name();
-  return op_type() + " node '" + (name.empty() ? node().output(0) : name) + "'";
+  return op_type() + " node '" + node_label(node()) + "'";
 }
 
 bool NodeContext::has_attribute(const std::string& name) const {
@@ -169,7 +206,8 @@ bool NodeContext::has_input(size_t i) const {
 }
 
 bool NodeContext::has_output(size_t i) const {
-  return i < static_cast<size_t>(node().output_size()) && !node().output(static_cast<int>(i)).empty();
+  return i < static_cast<size_t>(node().output_size()) &&
+         !node().output(static_cast<int>(i)).empty();
 }
 
 at::Tensor NodeContext::capture_constant(size_t i, const std::string& role) {
