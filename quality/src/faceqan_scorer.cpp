@@ -68,6 +68,7 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   const int l = settings_.iterations;
   const double eps = settings_.epsilon;
 
+  if (net.device.is_cpu()) flush_subnormals_on_compute_threads();
   const at::Tensor clean_cpu = faces_to_tensor(faces, net.contract);
   const at::Tensor clean = clean_cpu.to(net.device);
 

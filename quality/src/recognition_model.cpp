@@ -25,6 +25,7 @@ at::Tensor RecognitionModel::Impl::embed(const at::Tensor& rgb01) {
 std::vector<std::vector<float>> RecognitionModel::embed(const std::vector<FaceImage>& faces) const {
   if (faces.empty()) return {};
   at::NoGradGuard no_grad;
+  if (impl_->device.is_cpu()) flush_subnormals_on_compute_threads();
   const at::Tensor batch = faces_to_tensor(faces, impl_->contract).to(impl_->device);
   const at::Tensor embeddings = impl_->embed(batch).to(at::kCPU, at::kFloat).contiguous();
   std::vector<std::vector<float>> rows(static_cast<size_t>(embeddings.size(0)));

@@ -48,6 +48,10 @@ std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<Embeddi
                                                          std::string source,
                                                          const std::string& device);
 
+// Puts the calling thread and LibTorch's CPU worker threads into flush-to-zero mode (see
+// device.cpp for why). Cheap; called before every scoring pass.
+void flush_subnormals_on_compute_threads();
+
 // Packs aligned faces (HWC float RGB) into a [N,3,H,W] CPU tensor, checking their size.
 at::Tensor faces_to_tensor(const std::vector<FaceImage>& faces, const ModelContract& contract);
 
