@@ -22,7 +22,7 @@ cv::Scalar in_channel_order(const cv::Scalar& rgb, PixelFormat format) {
   }
 }
 
-void draw_face(cv::Mat& image, const FaceRecord& face, const FaceQuality* quality,
+void draw_face(cv::Mat& image, const FaceRecord& face, const FaceResult& result,
                const cv::Scalar& colour) {
   // Lines scale with the face so that they stay visible on large frames and small on small ones.
   const int thickness = std::max(1, static_cast<int>(face.box.width / 60));
@@ -31,8 +31,9 @@ void draw_face(cv::Mat& image, const FaceRecord& face, const FaceQuality* qualit
     cv::circle(image, point, thickness + 1, colour, cv::FILLED);
   }
   char label[32];
-  if (quality != nullptr) {
-    std::snprintf(label, sizeof label, "%.3f", quality->quality);
+  if (result.has_quality) {
+    // A '*' marks a score carried over from the face's track (this face was not scored).
+    std::snprintf(label, sizeof label, "%.3f%s", result.quality.quality, result.scored ? "" : "*");
   } else {
     std::snprintf(label, sizeof label, "unscored");
   }
@@ -45,7 +46,7 @@ void draw_face(cv::Mat& image, const FaceRecord& face, const FaceQuality* qualit
 }  // namespace
 
 void draw_faces(GstVideoFrame* frame, const std::vector<FaceRecord>& faces,
-                const std::vector<FaceQuality>& qualities, bool scored, double threshold) {
+                const std::vector<FaceResult>& results, double threshold) {
   const GstVideoInfo& info = frame->info;
   PixelFormat format = PixelFormat::kGray;  // the luma plane of YUV formats
   if (const auto packed = packed_pixel_format(GST_VIDEO_INFO_FORMAT(&info))) format = *packed;
@@ -53,10 +54,10 @@ void draw_faces(GstVideoFrame* frame, const std::vector<FaceRecord>& faces,
                 CV_8UC(channel_count(format)), GST_VIDEO_FRAME_PLANE_DATA(frame, 0),
                 GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0));
   for (std::size_t i = 0; i < faces.size(); ++i) {
-    const FaceQuality* quality = scored && i < qualities.size() ? &qualities[i] : nullptr;
-    const cv::Scalar& rgb =
-        quality == nullptr ? kUnscored : (quality->quality >= threshold ? kGood : kBad);
-    draw_face(image, faces[i], quality, in_channel_order(rgb, format));
+    const FaceResult result = i < results.size() ? results[i] : FaceResult{};
+    const cv::Scalar& rgb = !result.has_quality ? kUnscored
+                            : result.quality.quality >= threshold ? kGood : kBad;
+    draw_face(image, faces[i], result, in_channel_order(rgb, format));
   }
 }
 

@@ -59,17 +59,18 @@ GstStructure* detection_structure(const FaceRecord& face, const GstVideoInfo& in
                            "label", G_TYPE_STRING, "face", nullptr);
 }
 
-GstStructure* faceqan_structure(const FaceRecord& face, const FaceQuality* quality,
+GstStructure* faceqan_structure(const FaceRecord& face, const FaceResult& result,
                                 bool with_embedding) {
-  // Unscored faces carry zeros, flagged by scored=false, so that every field is always there.
-  static const FaceQuality kUnscored{};
-  const FaceQuality& q = quality != nullptr ? *quality : kUnscored;
+  // Unscored faces carry their track's latest score (or zeros), flagged by scored=false, so that
+  // every field is always there.
+  const FaceQuality& q = result.quality;
   GstStructure* s = gst_structure_new("faceqan",
                                       "quality", G_TYPE_DOUBLE, q.quality,
                                       "mean-similarity", G_TYPE_DOUBLE, q.mean_similarity,
                                       "std-similarity", G_TYPE_DOUBLE, q.std_similarity,
                                       "symmetry", G_TYPE_DOUBLE, q.symmetry,
-                                      "scored", G_TYPE_BOOLEAN, quality != nullptr, nullptr);
+                                      "scored", G_TYPE_BOOLEAN, result.scored,
+                                      "track-id", G_TYPE_UINT, face.track_id, nullptr);
   GValue landmarks = G_VALUE_INIT;
   gst_value_array_init(&landmarks, kLandmarkValues);
   for (const cv::Point2f& point : face.landmarks) {
@@ -77,7 +78,7 @@ GstStructure* faceqan_structure(const FaceRecord& face, const FaceQuality* quali
     append_double(&landmarks, point.y);
   }
   gst_structure_take_value(s, "landmarks", &landmarks);
-  if (with_embedding && quality != nullptr) {
+  if (with_embedding && result.scored) {
     GValue embedding = G_VALUE_INIT;
     gst_value_array_init(&embedding, static_cast<guint>(q.embedding.size()));
     for (float element : q.embedding) {
@@ -130,13 +131,12 @@ std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer) {
 
 void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
                        const std::vector<FaceRecord>& faces,
-                       const std::vector<FaceQuality>& qualities, bool scored,
-                       bool with_embedding) {
+                       const std::vector<FaceResult>& results, bool with_embedding) {
   const int width = GST_VIDEO_INFO_WIDTH(&info);
   const int height = GST_VIDEO_INFO_HEIGHT(&info);
   for (std::size_t i = 0; i < faces.size(); ++i) {
     const FaceRecord& face = faces[i];
-    const FaceQuality* quality = scored && i < qualities.size() ? &qualities[i] : nullptr;
+    const FaceResult result = i < results.size() ? results[i] : FaceResult{};
     GstVideoRegionOfInterestMeta* roi = nullptr;
     if (face.upstream_meta_index) roi = nth_region_meta(buffer, *face.upstream_meta_index);
     if (roi == nullptr) {
@@ -152,19 +152,19 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
       gst_video_region_of_interest_meta_add_param(roi, detection_structure(face, info));
     }
     gst_video_region_of_interest_meta_add_param(roi,
-                                                faceqan_structure(face, quality, with_embedding));
+                                                faceqan_structure(face, result, with_embedding));
   }
 }
 
 GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segment,
                                       const std::vector<FaceRecord>& faces,
-                                      const std::vector<FaceQuality>& qualities, bool scored) {
+                                      const std::vector<FaceResult>& results) {
   const GstClockTime timestamp = GST_BUFFER_PTS(buffer);
   GValue list = G_VALUE_INIT;
   g_value_init(&list, GST_TYPE_LIST);
   for (std::size_t i = 0; i < faces.size(); ++i) {
     const FaceRecord& face = faces[i];
-    const bool face_scored = scored && i < qualities.size();
+    const FaceResult result = i < results.size() ? results[i] : FaceResult{};
     GValue entry = G_VALUE_INIT;
     g_value_init(&entry, GST_TYPE_STRUCTURE);
     GstStructure* s = gst_structure_new(
@@ -174,8 +174,9 @@ GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segme
         "width", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.width)),
         "height", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.height)),
         "confidence", G_TYPE_DOUBLE, static_cast<double>(face.confidence),
-        "quality", G_TYPE_DOUBLE, face_scored ? qualities[i].quality : 0.0,
-        "scored", G_TYPE_BOOLEAN, face_scored, nullptr);
+        "quality", G_TYPE_DOUBLE, result.quality.quality,
+        "scored", G_TYPE_BOOLEAN, result.scored,
+        "track-id", G_TYPE_UINT, face.track_id, nullptr);
     g_value_take_boxed(&entry, s);
     gst_value_list_append_and_take_value(&list, &entry);
   }
@@ -187,6 +188,29 @@ GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segme
       "duration", G_TYPE_UINT64, GST_BUFFER_DURATION(buffer), nullptr);
   gst_structure_take_value(message, "faces", &list);
   return message;
+}
+
+GstStructure* best_message_structure(const BestFrame& best) {
+  GValue landmarks = G_VALUE_INIT;
+  gst_value_array_init(&landmarks, kLandmarkValues);
+  for (const cv::Point2f& point : best.landmarks) {
+    append_double(&landmarks, point.x);
+    append_double(&landmarks, point.y);
+  }
+  auto pixels = [](float v) { return static_cast<guint>(std::max(0.0f, v)); };
+  GstStructure* s = gst_structure_new(
+      "faceqan-best",
+      "track-id", G_TYPE_UINT, best.track,
+      "quality", G_TYPE_DOUBLE, best.quality,
+      "timestamp", G_TYPE_UINT64, static_cast<guint64>(best.timestamp),
+      "x", G_TYPE_UINT, pixels(best.box.x),
+      "y", G_TYPE_UINT, pixels(best.box.y),
+      "width", G_TYPE_UINT, pixels(best.box.width),
+      "height", G_TYPE_UINT, pixels(best.box.height),
+      "crop-location", G_TYPE_STRING, best.crop_path.c_str(),
+      "frame-location", G_TYPE_STRING, best.frame_path.c_str(), nullptr);
+  gst_structure_take_value(s, "landmarks", &landmarks);
+  return s;
 }
 
 }  // namespace faceqan::gst

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "best_frames.h"
 #include "faceqan/quality.h"
 #include "frame_faces.h"
 
@@ -20,17 +21,19 @@ inline constexpr const char* kFaceRoiType = "face";
 // "landmarks" field of ten numbers (estimated from the box if none).
 std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer);
 
-// Publishes the faces on a writable buffer. `qualities` holds one result per face when `scored`,
-// and is ignored otherwise. Faces that came from an upstream meta get their parameters added to
+// Publishes the faces on a writable buffer, one result per face. Faces that came from an upstream meta get their parameters added to
 // that meta; the others get a new meta.
 void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
                        const std::vector<FaceRecord>& faces,
-                       const std::vector<FaceQuality>& qualities, bool scored,
-                       bool with_embedding);
+                       const std::vector<FaceResult>& results, bool with_embedding);
 
 // The "faceqan" element message's structure for one frame (fields listed in gstfaceqan.cpp).
 GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segment,
                                       const std::vector<FaceRecord>& faces,
-                                      const std::vector<FaceQuality>& qualities, bool scored);
+                                      const std::vector<FaceResult>& results);
+
+// The "faceqan-best" element message's structure for one track's best frame (fields listed in
+// gstfaceqan.cpp and docs/METADATA.md).
+GstStructure* best_message_structure(const BestFrame& best);
 
 }  // namespace faceqan::gst

@@ -1,5 +1,7 @@
 #include "frame_faces.h"
 
+#include <opencv2/imgproc.hpp>
+
 #include <stdexcept>
 
 #include "faceqan/face_alignment.h"
@@ -80,6 +82,25 @@ std::vector<PendingFace> align_faces(const cv::Mat& image, PixelFormat format,
     aligned.push_back(std::move(face));
   }
   return aligned;
+}
+
+cv::Mat crop_to_bgr(const std::vector<float>& rgb, cv::Size size) {
+  cv::Mat rgb8, bgr;
+  cv::Mat(size, CV_32FC3, const_cast<float*>(rgb.data())).convertTo(rgb8, CV_8UC3, 255.0);
+  cv::cvtColor(rgb8, bgr, cv::COLOR_RGB2BGR);
+  return bgr;
+}
+
+cv::Mat bgr_copy(const cv::Mat& image, PixelFormat format) {
+  cv::Mat bgr;
+  switch (format) {
+    case PixelFormat::kRGB: cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR); break;
+    case PixelFormat::kRGBA: cv::cvtColor(image, bgr, cv::COLOR_RGBA2BGR); break;
+    case PixelFormat::kBGRA: cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR); break;
+    case PixelFormat::kGray: cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR); break;
+    case PixelFormat::kBGR: bgr = image.clone(); break;
+  }
+  return bgr;
 }
 
 }  // namespace faceqan::gst

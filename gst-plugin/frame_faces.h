@@ -4,10 +4,12 @@
 
 #include <gst/video/video.h>
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "faceqan/detector_types.h"
+#include "faceqan/quality.h"
 #include "scoring_queue.h"
 
 namespace faceqan::gst {
@@ -21,6 +23,17 @@ struct FaceRecord {
   // position among the buffer's region metas (their ids need not be unique), so that the element
   // adds its parameters to that meta instead of adding a new one.
   std::optional<guint> upstream_meta_index;
+  // The face's track (tracker.h); 0 before tracking.
+  std::uint32_t track_id = 0;
+};
+
+// What the element publishes about one face's quality.
+struct FaceResult {
+  // This face's score when `scored`; otherwise the latest score of its track, if `has_quality`
+  // (scoring=budget, or overload=skip), else zeros.
+  FaceQuality quality;
+  bool scored = false;
+  bool has_quality = false;
 };
 
 // The raw formats the element accepts, as a caps string's format list.
@@ -57,5 +70,11 @@ FaceLandmarks landmarks_from_box(const cv::Rect2f& box);
 // on the frame, so a face's noise does not depend on what else is being scored.
 std::vector<PendingFace> align_faces(const cv::Mat& image, PixelFormat format,
                                      const std::vector<FaceRecord>& faces, cv::Size crop_size);
+
+// An aligned crop (RGB floats in [0, 1], as align_faces() makes them) as an 8-bit BGR image.
+cv::Mat crop_to_bgr(const std::vector<float>& rgb, cv::Size size);
+
+// A copy of an image in `format` as 8-bit BGR (what cv::imwrite expects).
+cv::Mat bgr_copy(const cv::Mat& image, PixelFormat format);
 
 }  // namespace faceqan::gst

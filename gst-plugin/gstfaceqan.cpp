@@ -17,7 +17,7 @@
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
- * symmetry, scored, landmarks, and with attach-embedding the embedding). docs/METADATA.md
+ * symmetry, scored, track-id, landmarks, and with attach-embedding the embedding). docs/METADATA.md
  * describes every field.
  *
  * With message=true the element posts an element message named "faceqan" for every frame
@@ -29,8 +29,9 @@
  * * #GstClockTime `duration`: the duration of the frame.
  * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
  *   `height` (the box in pixels), #gdouble `confidence` (the detector's), #gdouble `quality`
- *   (0 when not scored) and #gboolean `scored` (false when the frame passed unscored because the
- *   queue was full with overload=skip).
+ *   (when not scored: the track's latest score, or 0), #gboolean `scored` (false when the budget
+ *   spared the face, or the frame passed unscored because the queue was full with
+ *   overload=skip) and #guint `track-id`.
  *
  * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
  * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,
@@ -38,6 +39,26 @@
  * `faces-detected-per-second`, `faces-scored-per-second` (over the interval), #guint
  * `queue-depth` (frames held now), #GstClockTime `latency` and `max-latency` (mean and
  * largest time a frame spent in the element during the interval).
+ *
+ * Faces are followed across frames (tracker.h): each gets a stable `track-id`, in the metadata,
+ * the messages and the JSON export. With scoring=budget (the default) only the faces that can
+ * change a track's best score get a FaceQAN pass: a track's first usable face, then faces whose
+ * cheap signals (inter-eye distance, sharpness, detector confidence, pose) promise to beat the
+ * track's best, at most once per budget-min-interval per track and budget-max-rate per second
+ * overall. The other faces carry their track's latest score with scored=false. scoring=every-face
+ * scores every face.
+ *
+ * With best-frames=true the element keeps, per track, the frame and aligned crop with the best
+ * quality, and posts a "faceqan-best" element message when the track ends, at EOS (or when the
+ * element stops), and every best-interval seconds for a long track whose best improved:
+ *
+ * * #guint `track-id`, #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
+ *   #guint `x`, `y`, `width`, `height` (the box in pixels), #GstValueArray `landmarks` (10
+ *   doubles), #gchararray `crop-location` and `frame-location` (the files written, "" if none).
+ *
+ * best-location (e.g. enroll/person-%05u.png: one integer conversion for the track id) saves the
+ * crop, best-save-frame the whole frame beside it. json-location writes a JSON-lines file in
+ * the layout of gvametaconvert (docs/METADATA.md).
  *
  * ## Example launch line
  * |[
@@ -49,6 +70,10 @@
  * gst-launch-1.0 v4l2src ! videoconvert ! faceqan mode=drop overload=skip ! videoconvert ! \
  *     jpegenc ! multifilesink location=face-%05d.jpg
  * ]| Keeps only the camera frames that show a face of good quality.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     faceqan best-frames=true best-location=enroll/person-%05u.png ! fakesink
+ * ]| Writes the best aligned crop of each person in the video.
  */
 
 #include "gstfaceqan.h"
@@ -59,10 +84,12 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "best_frames.h"
 #include "face_drawing.h"
 #include "face_meta.h"
 #include "frame_faces.h"
@@ -70,7 +97,11 @@
 #include "faceqan/model_io.h"
 #include "faceqan/model_paths.h"
 #include "faceqan/quality.h"
+#include "json_export.h"
+#include "location_pattern.h"
+#include "scoring_budget.h"
 #include "scoring_queue.h"
+#include "tracker.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_faceqan_debug);
 #define GST_CAT_DEFAULT gst_faceqan_debug
@@ -79,12 +110,16 @@ namespace {
 
 using faceqan::FaceQuality;
 using faceqan::gst::Admission;
+using faceqan::gst::BestFrame;
+using faceqan::gst::FaceResult;
+using faceqan::gst::TrackId;
 using faceqan::gst::FaceRecord;
 using faceqan::gst::OverloadPolicy;
 using faceqan::gst::PendingFace;
 using Clock = std::chrono::steady_clock;
 
 enum class Mode { kAnnotate, kDrop };
+enum class Scoring { kEveryFace, kBudget };
 
 enum {
   PROP_0,
@@ -113,6 +148,18 @@ enum {
   PROP_DRAW,
   PROP_MESSAGE,
   PROP_STATS_INTERVAL,
+  PROP_SCORING,
+  PROP_BUDGET_MIN_INTERVAL,
+  PROP_BUDGET_MAX_RATE,
+  PROP_BUDGET_MARGIN,
+  PROP_BUDGET_MIN_EYE_DISTANCE,
+  PROP_TRACK_MAX_MISSED,
+  PROP_TRACK_MIN_SIMILARITY,
+  PROP_BEST_FRAMES,
+  PROP_BEST_LOCATION,
+  PROP_BEST_SAVE_FRAME,
+  PROP_BEST_INTERVAL,
+  PROP_JSON_LOCATION,
 };
 
 // Every property's default and range, in one place.
@@ -144,6 +191,16 @@ constexpr gboolean kDefaultAttachEmbedding = FALSE;
 constexpr gboolean kDefaultDraw = FALSE;
 constexpr gboolean kDefaultMessage = FALSE;
 constexpr guint kDefaultStatsInterval = 0, kMaxStatsInterval = 3600000;  // milliseconds
+constexpr Scoring kDefaultScoring = Scoring::kBudget;
+constexpr guint kDefaultBudgetMinInterval = 500, kMaxBudgetMinInterval = 3600000;  // milliseconds
+constexpr double kDefaultBudgetMaxRate = 4.0, kMaxBudgetMaxRate = 10000.0;  // scorings per second
+constexpr double kDefaultBudgetMargin = 0.1, kMaxBudgetMargin = 1.0;
+constexpr double kDefaultBudgetMinEyeDistance = 8.0, kMaxBudgetMinEyeDistance = 10000.0;  // pixels
+constexpr guint kDefaultTrackMaxMissed = 5, kMaxTrackMaxMissed = 10000;  // frames
+constexpr double kDefaultTrackMinSimilarity = 0.3;
+constexpr gboolean kDefaultBestFrames = FALSE;
+constexpr gboolean kDefaultBestSaveFrame = FALSE;
+constexpr guint kDefaultBestInterval = 0, kMaxBestInterval = 86400;  // seconds
 
 // The property values, read and written under the object lock.
 struct Settings {
@@ -172,6 +229,25 @@ struct Settings {
   bool draw = kDefaultDraw;
   bool message = kDefaultMessage;
   guint stats_interval = kDefaultStatsInterval;
+  Scoring scoring = kDefaultScoring;
+  guint budget_min_interval = kDefaultBudgetMinInterval;
+  double budget_max_rate = kDefaultBudgetMaxRate;
+  double budget_margin = kDefaultBudgetMargin;
+  double budget_min_eye_distance = kDefaultBudgetMinEyeDistance;
+  guint track_max_missed = kDefaultTrackMaxMissed;
+  double track_min_similarity = kDefaultTrackMinSimilarity;
+  bool best_frames = kDefaultBestFrames;
+  std::string best_location;
+  bool best_save_frame = kDefaultBestSaveFrame;
+  guint best_interval = kDefaultBestInterval;
+  std::string json_location;
+
+  faceqan::gst::BudgetSettings budget_settings() const {
+    return {budget_min_eye_distance, budget_min_interval / 1000.0, budget_max_rate, budget_margin};
+  }
+  faceqan::gst::TrackerSettings tracker_settings() const {
+    return {track_min_similarity, track_max_missed};
+  }
 
   faceqan::gst::QueueLimits queue_limits() const {
     return {batch_size, std::chrono::milliseconds(max_latency), queue_size, overload};
@@ -203,7 +279,20 @@ struct QueuedItem {
   GstVideoInfo info{};  // frames: the caps in force when the frame came in
   std::vector<FaceRecord> faces;
   bool scored = true;   // false: admitted while the queue was full with overload=skip
+  // Per face: its place among the faces queued for scoring (-1: not scored), the cheap
+  // signals' promise (scoring=budget) and, with best-frames, its aligned crop (8-bit BGR).
+  std::vector<int> queued;
+  std::vector<double> promise;
+  std::vector<cv::Mat> crops;
+  std::vector<TrackId> ended_tracks;  // tracks that ended at this frame
 };
+
+// An event (or a GAP for a dropped frame), queued to keep its place among the frames.
+QueuedItem queued_event(GstEvent* event) {
+  QueuedItem item;
+  item.object.reset(GST_MINI_OBJECT_CAST(event));
+  return item;
+}
 using Queue = faceqan::gst::ScoringQueue<QueuedItem, FaceQuality>;
 
 // Counters for the "faceqan-stats" message. Totals are atomics (both threads count); the
@@ -247,6 +336,16 @@ struct State {
   faceqan::gst::FrameImager imager;
   std::vector<FaceRecord> last_detections;
   guint64 frames_seen = 0;
+  faceqan::gst::FaceTracker tracker;
+
+  // Both threads (internally locked): the streaming thread decides, the worker reports.
+  faceqan::gst::ScoringBudget budget;
+
+  // Worker only (and the state change once the worker has stopped).
+  std::map<TrackId, FaceQuality> latest_score;  // per live track
+  faceqan::gst::BestFrameSelector best;
+  faceqan::gst::JsonLinesExport json;
+  faceqan::gst::FrameImager best_imager;
 
   // Worker only.
   GstSegment segment{};
@@ -297,6 +396,22 @@ static GType gst_faceqan_mode_get_type() {
   return type;
 }
 
+#define GST_TYPE_FACEQAN_SCORING (gst_faceqan_scoring_get_type())
+static GType gst_faceqan_scoring_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(Scoring::kEveryFace), "Score every face of every frame", "every-face"},
+      {static_cast<gint>(Scoring::kBudget),
+       "Score a track's first usable face, then only faces that may beat its best (budget-* "
+       "properties); the others carry the track's latest score with scored=false",
+       "budget"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstFaceQanScoring", values));
+  }
+  return type;
+}
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FACEQAN_VIDEO_FORMATS)));
@@ -318,6 +433,7 @@ static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* 
 static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode,
                                               gboolean active);
 static void gst_faceqan_loop(GstFaceQan* self);
+static void emit_best_frames(GstFaceQan* self, const Settings& s, std::vector<BestFrame> bests);
 
 G_DEFINE_TYPE_WITH_CODE(GstFaceQan, gst_faceqan, GST_TYPE_ELEMENT,
                         GST_DEBUG_CATEGORY_INIT(gst_faceqan_debug, "faceqan", 0,
@@ -463,6 +579,67 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           "skipped and dropped frames, latency) every this many milliseconds, and at EOS; 0: off",
           0, kMaxStatsInterval, kDefaultStatsInterval, playing_flags));
 
+  g_object_class_install_property(gobject_class, PROP_SCORING,
+      g_param_spec_enum("scoring", "Scoring",
+          "Which faces get a FaceQAN pass: every-face, or budget (a track's first usable face, "
+          "then faces whose cheap signals say they may beat the track's best; budget-*)",
+          GST_TYPE_FACEQAN_SCORING, static_cast<gint>(kDefaultScoring), playing_flags));
+  g_object_class_install_property(gobject_class, PROP_BUDGET_MIN_INTERVAL,
+      g_param_spec_uint("budget-min-interval", "Budget minimum interval",
+          "scoring=budget: the least time between two scorings of one track, in milliseconds of "
+          "stream time (frame timestamps)",
+          0, kMaxBudgetMinInterval, kDefaultBudgetMinInterval, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_BUDGET_MAX_RATE,
+      g_param_spec_double("budget-max-rate", "Budget maximum rate",
+          "scoring=budget: the most faces scored per second of stream time, all tracks together "
+          "(bursts of up to one second's worth); 0: no cap",
+          0.0, kMaxBudgetMaxRate, kDefaultBudgetMaxRate, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_BUDGET_MARGIN,
+      g_param_spec_double("budget-margin", "Budget margin",
+          "scoring=budget: the cheap signals only roughly predict FaceQAN, so a face whose "
+          "promise is at most this fraction below that of the track's best-scored face may "
+          "still beat it and is scored. 0: only faces that promise more; 1: every usable face",
+          0.0, kMaxBudgetMargin, kDefaultBudgetMargin, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_BUDGET_MIN_EYE_DISTANCE,
+      g_param_spec_double("budget-min-eye-distance", "Budget minimum eye distance",
+          "scoring=budget: faces whose eyes are closer than this many pixels are not usable and "
+          "never scored",
+          0.0, kMaxBudgetMinEyeDistance, kDefaultBudgetMinEyeDistance, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_TRACK_MAX_MISSED,
+      g_param_spec_uint("track-max-missed", "Track maximum missed",
+          "Frames a track survives without a matching face before it ends",
+          0, kMaxTrackMaxMissed, kDefaultTrackMaxMissed, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_TRACK_MIN_SIMILARITY,
+      g_param_spec_double("track-min-similarity", "Track minimum similarity",
+          "How alike a face and a track's last face must be to continue the track: the mean of "
+          "the boxes' intersection over union and the landmarks' closeness",
+          0.0, 1.0, kDefaultTrackMinSimilarity, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_BEST_FRAMES,
+      g_param_spec_boolean("best-frames", "Best frames",
+          "Keep each track's best-quality frame and post a \"faceqan-best\" message when the "
+          "track ends, at EOS and every best-interval seconds (frames flow on untouched)",
+          kDefaultBestFrames, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_BEST_LOCATION,
+      g_param_spec_string("best-location", "Best location",
+          "With best-frames: save each track's best aligned crop to this path pattern, with one "
+          "integer conversion for the track id (e.g. enroll/person-%05u.png); any other "
+          "conversion fails the start. Empty: save nothing",
+          "", ready_flags));
+  g_object_class_install_property(gobject_class, PROP_BEST_SAVE_FRAME,
+      g_param_spec_boolean("best-save-frame", "Best save frame",
+          "With best-location: also save the whole frame, with \"-frame\" before the extension",
+          kDefaultBestSaveFrame, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_BEST_INTERVAL,
+      g_param_spec_uint("best-interval", "Best interval",
+          "With best-frames: also hand out a live track's best frame every this many seconds "
+          "(stream time) if it improved; 0: only when the track ends",
+          0, kMaxBestInterval, kDefaultBestInterval, playing_flags));
+  g_object_class_install_property(gobject_class, PROP_JSON_LOCATION,
+      g_param_spec_string("json-location", "JSON location",
+          "Write a JSON-lines file: one line per frame with faces in gvametaconvert's layout, "
+          "and one {\"event\": \"best\"} line per best frame (docs/METADATA.md). Empty: none",
+          "", ready_flags));
+
   gst_element_class_set_static_metadata(element_class, "FaceQAN face quality",
       "Filter/Analyzer/Video",
       "Detects faces and rates their quality for face recognition with FaceQAN; attaches "
@@ -474,6 +651,7 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
 
   gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_OVERLOAD, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_MODE, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_SCORING, static_cast<GstPluginAPIFlags>(0));
 }
 
 static void gst_faceqan_init(GstFaceQan* self) {
@@ -552,6 +730,18 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
     case PROP_DRAW: s.draw = g_value_get_boolean(value); break;
     case PROP_MESSAGE: s.message = g_value_get_boolean(value); break;
     case PROP_STATS_INTERVAL: s.stats_interval = g_value_get_uint(value); break;
+    case PROP_SCORING: s.scoring = static_cast<Scoring>(g_value_get_enum(value)); break;
+    case PROP_BUDGET_MIN_INTERVAL: s.budget_min_interval = g_value_get_uint(value); break;
+    case PROP_BUDGET_MAX_RATE: s.budget_max_rate = g_value_get_double(value); break;
+    case PROP_BUDGET_MARGIN: s.budget_margin = g_value_get_double(value); break;
+    case PROP_BUDGET_MIN_EYE_DISTANCE: s.budget_min_eye_distance = g_value_get_double(value); break;
+    case PROP_TRACK_MAX_MISSED: s.track_max_missed = g_value_get_uint(value); break;
+    case PROP_TRACK_MIN_SIMILARITY: s.track_min_similarity = g_value_get_double(value); break;
+    case PROP_BEST_FRAMES: s.best_frames = g_value_get_boolean(value); break;
+    case PROP_BEST_LOCATION: s.best_location = string_value(); break;
+    case PROP_BEST_SAVE_FRAME: s.best_save_frame = g_value_get_boolean(value); break;
+    case PROP_BEST_INTERVAL: s.best_interval = g_value_get_uint(value); break;
+    case PROP_JSON_LOCATION: s.json_location = string_value(); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   const faceqan::gst::QueueLimits limits = s.queue_limits();
@@ -590,6 +780,18 @@ static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* val
     case PROP_DRAW: g_value_set_boolean(value, s.draw); break;
     case PROP_MESSAGE: g_value_set_boolean(value, s.message); break;
     case PROP_STATS_INTERVAL: g_value_set_uint(value, s.stats_interval); break;
+    case PROP_SCORING: g_value_set_enum(value, static_cast<gint>(s.scoring)); break;
+    case PROP_BUDGET_MIN_INTERVAL: g_value_set_uint(value, s.budget_min_interval); break;
+    case PROP_BUDGET_MAX_RATE: g_value_set_double(value, s.budget_max_rate); break;
+    case PROP_BUDGET_MARGIN: g_value_set_double(value, s.budget_margin); break;
+    case PROP_BUDGET_MIN_EYE_DISTANCE: g_value_set_double(value, s.budget_min_eye_distance); break;
+    case PROP_TRACK_MAX_MISSED: g_value_set_uint(value, s.track_max_missed); break;
+    case PROP_TRACK_MIN_SIMILARITY: g_value_set_double(value, s.track_min_similarity); break;
+    case PROP_BEST_FRAMES: g_value_set_boolean(value, s.best_frames); break;
+    case PROP_BEST_LOCATION: g_value_set_string(value, s.best_location.c_str()); break;
+    case PROP_BEST_SAVE_FRAME: g_value_set_boolean(value, s.best_save_frame); break;
+    case PROP_BEST_INTERVAL: g_value_set_uint(value, s.best_interval); break;
+    case PROP_JSON_LOCATION: g_value_set_string(value, s.json_location.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -673,8 +875,31 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
   GstFaceQan* self = GST_FACEQAN(element);
   State& st = *self->state;
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      const Settings s = settings_snapshot(self);
+      // Checked before the (slow) model loading: a bad pattern fails the start at once.
+      if (!s.best_location.empty()) {
+        if (const auto error = faceqan::gst::location_pattern_error(s.best_location)) {
+          GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                            ("Invalid best-location \"%s\": %s", s.best_location.c_str(),
+                             error->c_str()),
+                            (nullptr));
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      }
       if (!start_models(self)) return GST_STATE_CHANGE_FAILURE;
+      if (!s.json_location.empty()) {
+        try {
+          st.json.open(s.json_location);
+        } catch (const std::exception& e) {
+          GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", e.what()), (nullptr));
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      }
+      st.tracker = faceqan::gst::FaceTracker(s.tracker_settings());
+      st.budget.reset();
+      st.latest_score.clear();
+      st.best.take_all();
       st.have_info = false;
       st.last_detections.clear();
       st.frames_seen = 0;
@@ -683,8 +908,9 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
       st.reported_batch = 0;
       st.stats.reset();
       gst_segment_init(&st.segment, GST_FORMAT_TIME);
-      st.queue.set_limits(settings_snapshot(self).queue_limits());
+      st.queue.set_limits(s.queue_limits());
       break;
+    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       // Wake a chain() blocked on a full queue before the pads deactivate and wait for it.
       st.queue.set_flushing(true);
@@ -694,6 +920,12 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
   }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_faceqan_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    // The worker has stopped: best frames of tracks still open (no EOS came) are handed out now,
+    // not lost.
+    emit_best_frames(self, settings_snapshot(self), st.best.take_all());
+    st.json.close();
+  }
   if (transition == GST_STATE_CHANGE_READY_TO_NULL) st.models = Models{};
   return ret;
 }
@@ -720,6 +952,58 @@ static std::vector<FaceRecord> find_faces(State& st, const Settings& s, GstBuffe
     }
   }
   return st.last_detections;
+}
+
+// Gives each face its track id; tracks that ended are noted on the frame so that the worker hands
+// out their best frames once everything before has left.
+static void track_faces(State& st, const Settings& s, QueuedItem& item) {
+  st.tracker.set_settings(s.tracker_settings());
+  std::vector<faceqan::gst::TrackInput> inputs;
+  inputs.reserve(item.faces.size());
+  for (const FaceRecord& face : item.faces) inputs.push_back({face.box, face.landmarks});
+  const std::vector<TrackId> ids = st.tracker.update(inputs, &item.ended_tracks);
+  for (std::size_t i = 0; i < ids.size(); ++i) item.faces[i].track_id = ids[i];
+  for (TrackId ended : item.ended_tracks) st.budget.forget(ended);
+}
+
+// Aligns the frame's faces and picks those to score (all of them, or the budget's choice).
+// Fills the item's per-face bookkeeping; returns the faces to queue.
+static std::vector<PendingFace> select_faces(State& st, const Settings& s, const cv::Mat& image,
+                                             faceqan::PixelFormat format, GstClockTime pts,
+                                             QueuedItem& item) {
+  const cv::Size crop_size = st.models.crop_size;
+  std::vector<PendingFace> aligned =
+      faceqan::gst::align_faces(image, format, item.faces, crop_size);
+  const std::size_t count = item.faces.size();
+  item.queued.assign(count, -1);
+  item.promise.assign(count, 0.0);
+  if (s.best_frames) item.crops.resize(count);
+  const bool budget = s.scoring == Scoring::kBudget;
+  if (budget) st.budget.set_settings(s.budget_settings());
+  // The budget counts in stream seconds (frame timestamps), so that a file gives the same
+  // choices however fast it is processed; frames without one fall back to the wall clock.
+  static const Clock::time_point process_start = Clock::now();
+  const double time = GST_CLOCK_TIME_IS_VALID(pts)
+                          ? static_cast<double>(pts) / GST_SECOND
+                          : std::chrono::duration<double>(Clock::now() - process_start).count();
+  std::vector<PendingFace> chosen;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (budget) {
+      const faceqan::gst::CheapSignals signals = faceqan::gst::measure_face(
+          aligned[i].pixels.data(), crop_size, item.faces[i].landmarks, item.faces[i].confidence);
+      item.promise[i] = signals.promise;
+      const bool score = st.budget.decide(item.faces[i].track_id, signals, time);
+      GST_LOG("track %u at %.3f s: eyes %.1f px, sharpness %.0f, confidence %.2f, frontal %.2f,"
+              " promise %.3f: %s", item.faces[i].track_id, time, signals.eye_distance,
+              signals.sharpness, signals.confidence, signals.frontal, signals.promise,
+              score ? "score" : "skip");
+      if (!score) continue;
+    }
+    item.queued[i] = static_cast<int>(chosen.size());
+    if (s.best_frames) item.crops[i] = faceqan::gst::crop_to_bgr(aligned[i].pixels, crop_size);
+    chosen.push_back(std::move(aligned[i]));
+  }
+  return chosen;
 }
 
 static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
@@ -751,7 +1035,7 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
     ++st.stats.dropped;
     if (s.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
       GstEvent* gap = gst_event_new_gap(GST_BUFFER_PTS(buffer), GST_BUFFER_DURATION(buffer));
-      st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(gap)), {}, {}, true});
+      st.queue.push_item(queued_event(gap));
     }
     gst_buffer_unref(buffer);
     ++st.frames_seen;
@@ -760,7 +1044,9 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
 
   // Metas are added (and with draw=true pixels changed) later: own the buffer now.
   buffer = gst_buffer_make_writable(buffer);
-  QueuedItem item{MiniObjectPtr(GST_MINI_OBJECT_CAST(buffer)), st.info, {}, true};
+  QueuedItem item;
+  item.object.reset(GST_MINI_OBJECT_CAST(buffer));
+  item.info = st.info;
   std::vector<PendingFace> aligned;
   GstVideoFrame frame;
   if (!gst_video_frame_map(&frame, &st.info, buffer, GST_MAP_READ)) {
@@ -771,8 +1057,9 @@ static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer
     faceqan::PixelFormat format;
     const cv::Mat image = st.imager.view(frame, &format);
     item.faces = find_faces(st, s, buffer, image, format);
+    track_faces(st, s, item);
     if (admission == Admission::kScore) {
-      aligned = faceqan::gst::align_faces(image, format, item.faces, st.models.crop_size);
+      aligned = select_faces(st, s, image, format, GST_BUFFER_PTS(buffer), item);
     } else {
       item.scored = false;
       ++st.stats.skipped;
@@ -803,6 +1090,8 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       st.queue.set_flushing(true);
       st.src_result = GST_FLOW_FLUSHING;
       gst_pad_pause_task(self->srcpad);  // waits for a batch being scored
+      // The worker is paused: the tracks' best frames so far are handed out, not flushed away.
+      emit_best_frames(self, settings_snapshot(self), st.best.take_all());
       return ret;
     }
     case GST_EVENT_FLUSH_STOP: {
@@ -811,6 +1100,10 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       st.src_result = GST_FLOW_OK;
       st.eos_received = false;
       gst_segment_init(&st.segment, GST_FORMAT_TIME);  // the worker is paused: safe
+      // After a flush (a seek) the faces start anew: new tracks, a fresh budget.
+      st.tracker.end_all(nullptr);
+      st.budget.reset();
+      st.latest_score.clear();
       gst_pad_start_task(self->srcpad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
                          nullptr);
       return ret;
@@ -845,7 +1138,7 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
     return FALSE;
   }
   // push_item() releases the event itself if flushing started meanwhile.
-  return st.queue.push_item(QueuedItem{MiniObjectPtr(GST_MINI_OBJECT_CAST(event)), {}, {}, true});
+  return st.queue.push_item(queued_event(event));
 }
 
 static gboolean gst_faceqan_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
@@ -918,33 +1211,134 @@ static void score_batch(GstFaceQan* self, Queue::Batch& batch) {
   }
 }
 
+// Posts, saves and exports best frames handed out by the selector.
+static void emit_best_frames(GstFaceQan* self, const Settings& s, std::vector<BestFrame> bests) {
+  State& st = *self->state;
+  for (BestFrame& best : bests) {
+    if (!s.best_location.empty()) {
+      try {
+        faceqan::gst::save_best_frame(&best, s.best_location, s.best_save_frame);
+      } catch (const std::exception& e) {
+        // A full disk should not stop the video: warn, and still post the message.
+        GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Cannot save a best frame: %s", e.what()),
+                            (nullptr));
+      }
+    }
+    gst_element_post_message(
+        GST_ELEMENT(self),
+        gst_message_new_element(GST_OBJECT(self), faceqan::gst::best_message_structure(best)));
+    try {
+      st.json.write_best(best);
+    } catch (const std::exception& e) {
+      GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
+    }
+  }
+}
+
+// Each face's published result: its score, or its track's latest one (scored=false). Scores
+// also go back to the budget and become their track's latest.
+static std::vector<FaceResult> face_results(State& st, const Settings& s, const QueuedItem& item,
+                                            std::vector<FaceQuality>& scores) {
+  std::vector<FaceResult> results(item.faces.size());
+  for (std::size_t i = 0; i < item.faces.size(); ++i) {
+    const TrackId track = item.faces[i].track_id;
+    // Frames queued before this change (or skipped ones) have no per-face bookkeeping: a frame
+    // admitted with overload=skip has no scores at all.
+    const int index = item.scored && i < item.queued.size() ? item.queued[i] : -1;
+    FaceResult& result = results[i];
+    if (index >= 0 && static_cast<std::size_t>(index) < scores.size()) {
+      result.quality = std::move(scores[index]);
+      result.scored = result.has_quality = true;
+      FaceQuality latest = result.quality;
+      latest.embedding.clear();  // carried scores do not carry the embedding
+      st.latest_score[track] = std::move(latest);
+      if (s.scoring == Scoring::kBudget) {
+        st.budget.report(track, item.promise[i], result.quality.quality);
+      }
+    } else if (auto found = st.latest_score.find(track); found != st.latest_score.end()) {
+      result.quality = found->second;
+      result.has_quality = true;
+    }
+  }
+  return results;
+}
+
+// Offers the frame's scored faces to the best-frame selector; a face that becomes its track's
+// best takes a copy of its crop and, with best-save-frame, of the whole frame.
+static void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
+                              const std::vector<FaceResult>& results, GstBuffer* buffer) {
+  const int width = GST_VIDEO_INFO_WIDTH(&item.info), height = GST_VIDEO_INFO_HEIGHT(&item.info);
+  cv::Mat whole_frame;  // converted once per frame, only if a face needs it
+  for (std::size_t i = 0; i < item.faces.size(); ++i) {
+    if (!results[i].scored || i >= item.crops.size() || item.crops[i].empty()) continue;
+    const FaceRecord& face = item.faces[i];
+    BestFrame candidate;
+    candidate.track = face.track_id;
+    candidate.quality = results[i].quality.quality;
+    candidate.timestamp = GST_BUFFER_PTS(buffer);
+    candidate.box = face.box;
+    candidate.frame_width = width;
+    candidate.frame_height = height;
+    candidate.landmarks = face.landmarks;
+    candidate.crop = std::move(item.crops[i]);
+    if (!st.best.offer(std::move(candidate)) || !s.best_save_frame || s.best_location.empty()) {
+      continue;
+    }
+    if (whole_frame.empty()) {
+      GstVideoFrame frame;
+      if (!gst_video_frame_map(&frame, &item.info, buffer, GST_MAP_READ)) continue;
+      faceqan::PixelFormat format;
+      whole_frame = faceqan::gst::bgr_copy(st.best_imager.view(frame, &format), format);
+      gst_video_frame_unmap(&frame);
+    }
+    st.best.set_frame(face.track_id, whole_frame);  // shared, never written: no copy needed
+  }
+}
+
 // Publishes a frame's results; returns false if mode=drop rejects it.
 static bool finish_frame(GstFaceQan* self, const Settings& s, Queue::Finished& finished,
                          GstBuffer* buffer) {
   State& st = *self->state;
-  const QueuedItem& item = finished.payload;
-  faceqan::gst::attach_face_metas(buffer, item.info, item.faces, finished.results, item.scored,
-                                  s.attach_embedding);
+  QueuedItem& item = finished.payload;
+  const std::vector<FaceResult> results = face_results(st, s, item, finished.results);
+  // Before drawing: the saved frames are the video's own pixels.
+  if (s.best_frames) offer_best_frames(st, s, item, results, buffer);
+  try {
+    st.json.write_frame(GST_BUFFER_PTS(buffer), GST_VIDEO_INFO_WIDTH(&item.info),
+                        GST_VIDEO_INFO_HEIGHT(&item.info), item.faces, results);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
+  }
+  faceqan::gst::attach_face_metas(buffer, item.info, item.faces, results, s.attach_embedding);
   if (s.draw && !item.faces.empty()) {
     GstVideoFrame frame;
     GstVideoInfo info = item.info;
     if (gst_video_frame_map(&frame, &info, buffer, GST_MAP_WRITE)) {
-      faceqan::gst::draw_faces(&frame, item.faces, finished.results, item.scored,
-                               s.quality_threshold);
+      faceqan::gst::draw_faces(&frame, item.faces, results, s.quality_threshold);
       gst_video_frame_unmap(&frame);
     }
   }
   if (s.message) {
-    GstStructure* structure = faceqan::gst::frame_message_structure(
-        buffer, st.segment, item.faces, finished.results, item.scored);
+    GstStructure* structure =
+        faceqan::gst::frame_message_structure(buffer, st.segment, item.faces, results);
     gst_element_post_message(GST_ELEMENT(self),
                              gst_message_new_element(GST_OBJECT(self), structure));
   }
+  // Every face of an ended track has left by now: its best frame is final.
+  if (s.best_frames) {
+    emit_best_frames(self, s, st.best.end_tracks(item.ended_tracks));
+    if (s.best_interval > 0 && GST_BUFFER_PTS_IS_VALID(buffer)) {
+      emit_best_frames(self, s,
+                       st.best.take_due(static_cast<double>(GST_BUFFER_PTS(buffer)) / GST_SECOND,
+                                        s.best_interval));
+    }
+  }
+  for (TrackId ended : item.ended_tracks) st.latest_score.erase(ended);
+
   if (s.mode != Mode::kDrop) return true;
-  return item.scored && std::any_of(finished.results.begin(), finished.results.end(),
-                                    [&s](const FaceQuality& q) {
-                                      return q.quality >= s.quality_threshold;
-                                    });
+  return std::any_of(results.begin(), results.end(), [&s](const FaceResult& r) {
+    return r.has_quality && r.quality.quality >= s.quality_threshold;
+  });
 }
 
 static GstFlowReturn push_finished(GstFaceQan* self, Queue::Finished& finished) {
@@ -956,6 +1350,8 @@ static GstFlowReturn push_finished(GstFaceQan* self, Queue::Finished& finished) 
     GstEvent* event = GST_EVENT_CAST(object);
     if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) gst_event_copy_segment(event, &st.segment);
     const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    // Every frame has left: the open tracks' best frames are final.
+    if (eos && s.best_frames) emit_best_frames(self, s, st.best.take_all());
     if (eos && s.stats_interval > 0) post_stats(self, s, true);
     gst_pad_push_event(self->srcpad, event);
     return eos ? GST_FLOW_EOS : GST_FLOW_OK;

@@ -1,5 +1,5 @@
 // faceqan-annotate: runs a pipeline description (one with a faceqan element, message=true) and
-// writes each "faceqan" and "faceqan-stats" message as one JSON line, field names with
+// writes each "faceqan", "faceqan-stats" and "faceqan-best" message as one JSON line, field names with
 // underscores (stream-time -> stream_time). Ctrl-C ends the stream with EOS so that muxers
 // finish their files.
 //
@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
     switch (GST_MESSAGE_TYPE(message)) {
       case GST_MESSAGE_ELEMENT: {
         const GstStructure* s = gst_message_get_structure(message);
-        if (gst_structure_has_name(s, "faceqan") || gst_structure_has_name(s, "faceqan-stats")) {
+        if (gst_structure_has_name(s, "faceqan") || gst_structure_has_name(s, "faceqan-stats") ||
+            gst_structure_has_name(s, "faceqan-best")) {
           nlohmann::json line = structure_to_json(s);
           line["message"] = gst_structure_get_name(s);
           log << line.dump() << '\n';

@@ -7,7 +7,8 @@
 #
 # From a camera the element runs with overload=skip: frames that arrive while the scorer is busy
 # pass unscored (and, in mode=drop, are therefore dropped) instead of delaying the camera.
-# Ctrl-C ends a camera capture. Run from the repository root after building.
+# Every face is scored (scoring=every-face): a frame passes on its own faces' scores, not on
+# scores carried over from earlier frames of the same person. Ctrl-C ends a camera capture. Run from the repository root after building.
 set -eu
 if [ $# -lt 2 ]; then
   echo "usage: $0 SOURCE OUTPUT_DIR [faceqan properties...]" >&2
@@ -25,5 +26,5 @@ esac
 
 # -e: Ctrl-C sends EOS so the last frames are scored and written.
 # shellcheck disable=SC2086  # $input is a pipeline fragment
-exec gst-launch-1.0 -e $input ! faceqan mode=drop $policy "$@" ! \
+exec gst-launch-1.0 -e $input ! faceqan mode=drop scoring=every-face $policy "$@" ! \
   videoconvert ! jpegenc ! multifilesink location="$outdir/face-%05d.jpg"

@@ -143,7 +143,7 @@ TEST_F(FaceQanElement, DropModeKeepsOnlyFramesWithAGoodFace) {
   cv::Mat blurred;
   cv::GaussianBlur(sharp, blurred, cv::Size(), 8.0);
   const cv::Mat blank(sharp.size(), sharp.type(), cv::Scalar(120, 120, 120));
-  const std::string scoring = "iterations=2 samples=2 threads=2";
+  const std::string scoring = "iterations=2 samples=2 threads=2 scoring=every-face";
 
   GstHarness* annotate = faceqan_harness(scoring, sharp);
   gst_harness_push(annotate, make_frame(sharp, GST_VIDEO_FORMAT_BGR, 0));

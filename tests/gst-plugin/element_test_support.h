@@ -12,7 +12,8 @@
 namespace faceqan::test {
 
 // Cheap FaceQAN settings for tests (the ranking, not the paper's exact numbers, matters here).
-inline constexpr const char* kCheapScoring = "iterations=1 samples=2 threads=2";
+// Every face is scored, as these tests expect; the scoring budget has its own tests.
+inline constexpr const char* kCheapScoring = "iterations=1 samples=2 threads=2 scoring=every-face";
 
 // gst_init once; fails the test if the plugin cannot be found on GST_PLUGIN_PATH.
 void init_gstreamer();

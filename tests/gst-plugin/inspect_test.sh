@@ -8,7 +8,9 @@ for expected in "Filter/Analyzer/Video" \
     detector-model recognizer-model device threads epsilon iterations samples exponent seed \
     batch-size max-latency queue-size overload detection-threshold min-face-size max-faces \
     detection-interval use-upstream-rois quality-threshold mode drop-gaps attach-embedding draw \
-    message stats-interval; do
+    message stats-interval scoring budget-min-interval budget-max-rate budget-margin \
+    budget-min-eye-distance track-max-missed track-min-similarity best-frames best-location \
+    best-save-frame best-interval json-location; do
   if ! printf '%s\n' "$out" | grep -q -- "$expected"; then
     echo "FAIL: '$expected' is not in gst-inspect-1.0 faceqan"
     status=1

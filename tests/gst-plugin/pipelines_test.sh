@@ -35,4 +35,13 @@ sh "$root/pipelines/keep-good-faces.sh" "$clip" "$scratch/none" $FACEQAN_CHEAP q
 [ "$(ls "$scratch/all" | wc -l)" -eq 5 ] || { echo "FAIL: keep-good-faces kept $(ls "$scratch/all" | wc -l) of 5"; exit 1; }
 [ "$(ls "$scratch/none" | wc -l)" -eq 0 ] || { echo "FAIL: keep-good-faces kept frames at threshold 1"; exit 1; }
 echo "keep-good-faces ok"
+
+# enroll.sh: one aligned crop per person (the clip's faces are tiny: let every size be scored).
+sh "$root/pipelines/enroll.sh" "$clip" "$scratch/enroll" $FACEQAN_CHEAP budget-min-eye-distance=0 \
+  > "$scratch/enroll.txt"
+people=$(ls "$scratch/enroll" | grep -c '^person-.*\.png$' || true)
+[ "$people" -ge 1 ] || { echo "FAIL: enroll.sh wrote no crop"; cat "$scratch/enroll.txt"; exit 1; }
+grep -q "^$people people" "$scratch/enroll.txt" || { echo "FAIL: enroll.sh summary"; cat "$scratch/enroll.txt"; exit 1; }
+[ "$(grep -c '"event":"best"' "$scratch/enroll/faces.jsonl")" -eq "$people" ] || { echo "FAIL: enroll.sh best events"; exit 1; }
+echo "enroll ok"
 echo "pipelines ok"
