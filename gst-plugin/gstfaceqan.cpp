@@ -986,8 +986,16 @@ static std::vector<PendingFace> select_faces(State& st, const Settings& s, const
   const double time = GST_CLOCK_TIME_IS_VALID(pts)
                           ? static_cast<double>(pts) / GST_SECOND
                           : std::chrono::duration<double>(Clock::now() - process_start).count();
+  // The budget hears new tracks' faces first: they must not be starved by re-scorings.
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  if (budget) {
+    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
+      return st.budget.is_new(item.faces[i].track_id);
+    });
+  }
   std::vector<PendingFace> chosen;
-  for (std::size_t i = 0; i < count; ++i) {
+  for (const std::size_t i : order) {
     if (budget) {
       const faceqan::gst::CheapSignals signals = faceqan::gst::measure_face(
           aligned[i].pixels.data(), crop_size, item.faces[i].landmarks, item.faces[i].confidence);
