@@ -17,15 +17,17 @@ mkdir -p "$out"
 export GST_PLUGIN_PATH=$root/build/lib/gstreamer-1.0
 export GST_REGISTRY=${GST_REGISTRY:-$root/build/gst-registry.bin}
 
-frames=275
-[ "${FACEQAN_MAIN_JOB:-full}" = short ] && frames=30
+limit=()
+if [ "${FACEQAN_MAIN_JOB:-full}" = short ]; then
+  limit=(identity eos-after=30 !)
+fi
 settings="iterations=2 samples=4"
 
-echo "main-job: annotating $frames frames of $video (FaceQAN $settings)"
+echo "main-job: annotating $video${limit:+ (first 30 frames)} (FaceQAN $settings)"
 start=$(date +%s)
 # overload=block (the default) makes the file wait for the scorer; x264enc wants I420.
 "$root/build/bin/faceqan-annotate" "$out/hamilton_faces.jsonl" \
-  filesrc location="$video" ! decodebin ! videoconvert ! identity eos-after="$frames" ! \
+  filesrc location="$video" ! decodebin ! videoconvert ! "${limit[@]}" \
   faceqan $settings draw=true message=true stats-interval=10000 ! \
   videoconvert ! video/x-raw,format=I420 ! x264enc ! h264parse ! mp4mux ! \
   filesink location="$out/hamilton_annotated.mp4"
