@@ -1,4 +1,4 @@
-// The plugin: registers the faceqan element. (License "unknown" until the project picks one.)
+// The plugin: registers the faceqan element. MIT licensed (see LICENSE).
 #include <gst/gst.h>
 
 #include "gstfaceqan.h"
@@ -14,4 +14,4 @@ static gboolean plugin_init(GstPlugin* plugin) { return GST_ELEMENT_REGISTER(fac
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, faceqan,
                   "FaceQAN face image quality assessment for video", plugin_init, FACEQAN_VERSION,
-                  "unknown", "faceqan-gst", "faceqan-gst")
+                  "MIT/X11", "faceqan-gst", "faceqan-gst")
