@@ -37,7 +37,7 @@ run() {
   # A stats interval longer than the run: the one message at EOS covers the whole run.
   "$root/build/bin/faceqan-annotate" "$log" \
     filesrc location="$video" ! decodebin ! videoconvert ! identity eos-after="$frames" ! \
-    faceqan threads=2 stats-interval=36000000 "$@" "${extra[@]}" ! fakesink sync=false > /dev/null
+    faceqan threads=2 stats-interval=3600000 "$@" "${extra[@]}" ! fakesink sync=false > /dev/null
   end=$(date +%s.%N)
   /usr/bin/python3 - "$log" "$label" "$start" "$end" "$*" <<'PY'
 import json, sys

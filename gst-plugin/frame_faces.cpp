@@ -100,6 +100,7 @@ cv::Mat bgr_copy(const cv::Mat& image, PixelFormat format) {
     case PixelFormat::kGray: cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR); break;
     case PixelFormat::kBGR: bgr = image.clone(); break;
   }
+  if (bgr.empty()) throw std::runtime_error("cannot convert the frame to BGR");
   return bgr;
 }
 

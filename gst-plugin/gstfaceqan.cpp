@@ -1289,14 +1289,25 @@ static void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     candidate.frame_height = height;
     candidate.landmarks = face.landmarks;
     candidate.crop = std::move(item.crops[i]);
-    if (!st.best.offer(std::move(candidate)) || !s.best_save_frame || s.best_location.empty()) {
-      continue;
-    }
+    const bool new_best = st.best.offer(std::move(candidate));
+    GST_LOG("track %u: quality %.6f at %" GST_TIME_FORMAT "%s", face.track_id,
+            results[i].quality.quality, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)),
+            new_best ? ": its best so far" : "");
+    if (!new_best || !s.best_save_frame || s.best_location.empty()) continue;
     if (whole_frame.empty()) {
       GstVideoFrame frame;
-      if (!gst_video_frame_map(&frame, &item.info, buffer, GST_MAP_READ)) continue;
-      faceqan::PixelFormat format;
-      whole_frame = faceqan::gst::bgr_copy(st.best_imager.view(frame, &format), format);
+      if (!gst_video_frame_map(&frame, &item.info, buffer, GST_MAP_READ)) {
+        GST_WARNING("cannot map the frame of track %u's best face", face.track_id);
+        continue;
+      }
+      try {
+        faceqan::PixelFormat format;
+        const cv::Mat image = st.best_imager.view(frame, &format);  // sets format: call it first
+        whole_frame = faceqan::gst::bgr_copy(image, format);
+      } catch (...) {
+        gst_video_frame_unmap(&frame);
+        throw;
+      }
       gst_video_frame_unmap(&frame);
     }
     st.best.set_frame(face.track_id, whole_frame);  // shared, never written: no copy needed
@@ -1310,7 +1321,14 @@ static bool finish_frame(GstFaceQan* self, const Settings& s, Queue::Finished& f
   QueuedItem& item = finished.payload;
   const std::vector<FaceResult> results = face_results(st, s, item, finished.results);
   // Before drawing: the saved frames are the video's own pixels.
-  if (s.best_frames) offer_best_frames(st, s, item, results, buffer);
+  if (s.best_frames) {
+    try {
+      offer_best_frames(st, s, item, results, buffer);
+    } catch (const std::exception& e) {
+      GST_ELEMENT_WARNING(self, STREAM, FAILED, ("Cannot keep a best frame: %s", e.what()),
+                          (nullptr));
+    }
+  }
   try {
     st.json.write_frame(GST_BUFFER_PTS(buffer), GST_VIDEO_INFO_WIDTH(&item.info),
                         GST_VIDEO_INFO_HEIGHT(&item.info), item.faces, results);
