@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "detect_command.h"
+#include "eval/calibrate_command.h"
 #include "eval/eval_command.h"
 #include "faceqan/quality.h"
 #include "score_command.h"
@@ -17,15 +18,18 @@ int main(int argc, char** argv) {
   faceqan::cli::ScoreOptions score_options;
   faceqan::cli::DetectOptions detect_options;
   faceqan::cli::EvalOptions eval_options;
+  faceqan::cli::CalibrateOptions calibrate_options;
   faceqan::cli::add_score_command(app, score_options);
   faceqan::cli::add_detect_command(app, detect_options);
   faceqan::cli::add_eval_command(app, eval_options);
+  faceqan::cli::add_calibrate_command(app, calibrate_options);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("score")) return faceqan::cli::run_score(score_options);
     if (app.got_subcommand("detect")) return faceqan::cli::run_detect(detect_options);
     if (app.got_subcommand("eval")) return faceqan::cli::run_eval(eval_options);
+    if (app.got_subcommand("calibrate")) return faceqan::cli::run_calibrate(calibrate_options);
   } catch (const std::exception& error) {
     std::cerr << "faceqan: " << error.what() << '\n';
     return 2;

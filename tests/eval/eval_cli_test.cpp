@@ -103,5 +103,24 @@ TEST(EvalCli, IdentityFoldersWithAScoreFileAndBaselines) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/erc.png"));
 }
 
+TEST(EvalCli, CalibrateAddsTheMonotone0To100Scale) {
+  const std::string dir = scratch_dir("eval-cli-calibrate");
+  std::vector<double> percentiles;
+  for (int i = 0; i <= 100; ++i) percentiles.push_back(0.4 + 0.005 * i);  // 0.4 .. 0.9
+  std::ofstream(dir + "/cal.json") << nlohmann::json{{"percentiles", percentiles}}.dump();
+  std::ofstream(dir + "/s.json") << R"([{"image": "a.png", "faces": [{"quality": 0.65}]},
+    {"image": "b.png", "faces": [{"quality": 0.2}, {"quality": 0.95}]}, {"image": "c.png", "error": "x"}])";
+  const auto r = run_faceqan("calibrate --calibration " + dir + "/cal.json " + dir + "/s.json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j[0]["faces"][0]["quality_100"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(j[1]["faces"][0]["quality_100"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(j[1]["faces"][1]["quality_100"].get<double>(), 100.0);
+  std::ofstream(dir + "/s.csv") << "image,face,quality,error\n\"a, b.png\",0,0.65,\n\"c.png\",,,\"bad\"\n";
+  const auto c = run_faceqan("calibrate --calibration " + dir + "/cal.json " + dir + "/s.csv");
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(c.out, "image,face,quality,error,quality_100\n\"a, b.png\",0,0.65,,50.000\n\"c.png\",,,\"bad\",\n");
+}
+
 }  // namespace
 }  // namespace faceqan::test

@@ -207,7 +207,8 @@ void add_eval_command(CLI::App& app, EvalOptions& options) {
   c->add_option("--scores", options.scores,
                 "Quality scores written by `faceqan score` (.json or .csv), as [NAME=]FILE; the "
                 "first is the main FaceQAN score (its parts give the symmetry-only and "
-                "no-symmetry baselines). Repeatable");
+                "no-symmetry baselines). Repeatable")
+      ->allow_extra_args(false);
   c->add_flag("--score", options.score, "Compute FaceQAN with the quality model on the fly");
   c->add_flag("--score-cheap", options.score_cheap,
               "Also compute the cheaper FaceQAN baseline (l 2, k 4) on the fly");
@@ -228,7 +229,10 @@ void add_eval_command(CLI::App& app, EvalOptions& options) {
   c->add_option("--max-impostors", options.max_impostors,
                 "Impostor pairs of an identity folder drawn at random (0: all)")
       ->capture_default_str();
-  c->add_option("--fmr", options.fmrs, "Target FMRs")->capture_default_str();
+  c->add_option("--fmr", options.fmrs, "Target FMRs, comma-separated")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->capture_default_str();
   c->add_option("--target-fnmr", options.target_fnmr,
                 "FNMR the recommended quality threshold must reach")
       ->capture_default_str();
@@ -327,16 +331,47 @@ int run_eval(const EvalOptions& options) {
   const FaceLandmarks tmpl = arcface_template(input_size);
   const double template_eyes = cv::norm(tmpl[kRightEye] - tmpl[kLeftEye]);
   Progress progress(scorer ? "embedding and scoring" : "embedding", images.size());
-  size_t failed = 0;
+  // Embeddings are computed kEmbedBatch faces at a time.
+  constexpr size_t kEmbedBatch = 32;
+  std::vector<std::pair<size_t, std::vector<float>>> to_embed;
+  const auto embed_pending = [&]() {
+    if (to_embed.empty()) return;
+    std::vector<FaceImage> faces;
+    for (const auto& [i, rgb] : to_embed) faces.push_back({rgb.data(), input_size.width, input_size.height, i});
+    const auto e = eval_model->embed(faces);
+    const auto q = quality_model == eval_model ? e : quality_model->embed(faces);
+    for (size_t j = 0; j < to_embed.size(); ++j) {
+      ImageData& d = images[to_embed[j].first];
+      d.eval_embedding = normalised(e[j]);
+      d.embedding_norm = norm_of(q[j]);
+      d.ok = true;
+    }
+    to_embed.clear();
+  };
+  size_t failed = 0, reused_landmarks = 0;
   for (size_t i = 0; i < images.size(); ++i) {
     ImageData& d = images[i];
     try {
       const cv::Mat bgr = read_image((fs::path(data.root) / data.images[i]).string());
       std::vector<float> rgb;
+      // The face the main score file scored, when it says where it is.
+      std::optional<eval::ImageScore> known;
+      if (!files.empty()) known = eval::find_score(files.front().second, data.root, data.images[i]);
       if (bgr.size() == input_size) {
         rgb = to_rgb_float(bgr);
         d.eye_distance = template_eyes;
         d.confidence = 1.0;
+      } else if (known && known->landmarks) {
+        FaceLandmarks lm;
+        for (size_t k = 0; k < 5; ++k) {
+          lm[k] = cv::Point2f(static_cast<float>((*known->landmarks)[2 * k]),
+                              static_cast<float>((*known->landmarks)[2 * k + 1]));
+        }
+        rgb.resize(static_cast<size_t>(input_size.area()) * 3);
+        align_face_to_rgb_float(bgr, PixelFormat::kBGR, lm, input_size, rgb.data());
+        d.eye_distance = cv::norm(lm[kRightEye] - lm[kLeftEye]);
+        d.confidence = known->confidence.value_or(kNaN);
+        ++reused_landmarks;
       } else {
         if (!extractor) extractor = std::make_unique<FaceExtractor>(options.detection, input_size);
         std::vector<ExtractedFace> faces = extractor->extract(bgr, true);
@@ -347,13 +382,10 @@ int run_eval(const EvalOptions& options) {
         rgb = std::move(f.aligned_rgb);
       }
       d.sharpness = laplacian_variance(rgb, input_size.width, input_size.height);
-      const FaceImage face{rgb.data(), input_size.width, input_size.height, i};
-      const auto e = eval_model->embed({face});
-      d.eval_embedding = normalised(e[0]);
-      d.embedding_norm = quality_model == eval_model ? norm_of(e[0]) : norm_of(quality_model->embed({face})[0]);
-      d.ok = true;
       if (cheap_batch) cheap_batch->add(i, rgb);
-      if (batch) batch->add(i, std::move(rgb));
+      if (batch) batch->add(i, rgb);
+      to_embed.emplace_back(i, std::move(rgb));
+      if (to_embed.size() >= kEmbedBatch) embed_pending();
     } catch (const Error&) {
       throw;
     } catch (const std::exception& error) {
@@ -362,8 +394,13 @@ int run_eval(const EvalOptions& options) {
     }
     progress.update(i + 1);
   }
+  embed_pending();
   if (batch) batch->flush();
   if (cheap_batch) cheap_batch->flush();
+  if (reused_landmarks > 0) {
+    std::cerr << "eval: " << reused_landmarks << " faces aligned with the landmarks of " << files.front().first
+              << " (no second detection)\n";
+  }
   for (size_t i = 0; i < images.size(); ++i) {
     if (!images[i].ok) std::cerr << "eval: left out " << data.images[i] << ": " << images[i].error << '\n';
   }
@@ -398,7 +435,7 @@ int run_eval(const EvalOptions& options) {
       std::optional<eval::ImageScore> s;
       if (scorer && images[i].faceqan) {
         const auto& q = *images[i].faceqan;
-        s = eval::ImageScore{q.quality, q.mean_similarity, q.std_similarity, q.symmetry};
+        s = eval::ImageScore{q.quality, q.mean_similarity, q.std_similarity, q.symmetry, std::nullopt, std::nullopt};
       } else if (!scorer && !files.empty()) {
         s = eval::find_score(files.front().second, data.root, data.images[i]);
       }
@@ -447,6 +484,17 @@ int run_eval(const EvalOptions& options) {
     used.push_back({p.a, p.b, p.genuine, cosine(images[p.a].eval_embedding, images[p.b].eval_embedding)});
   }
 
+  {
+    size_t genuine = 0;
+    for (const auto& u : used) genuine += u.genuine ? 1 : 0;
+    if (genuine == 0 || genuine == used.size()) {
+      throw std::runtime_error(
+          std::string("no ") + (genuine == 0 ? "genuine" : "impostor") + " pairs left to evaluate: " +
+          std::to_string(left_out_pairs) + " pairs have an unusable image and " +
+          std::to_string(missing_score_pairs) +
+          " lack a score (score files match images by their path relative to the data set root)");
+    }
+  }
   eval::ErcSettings settings;
   settings.fmrs = options.fmrs;
   std::vector<ErcCurve> curves;

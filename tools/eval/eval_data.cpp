@@ -46,7 +46,8 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// Splits one CSV line (double quotes, "" inside quotes).
+}  // namespace
+
 std::vector<std::string> csv_fields(const std::string& line) {
   std::vector<std::string> fields(1);
   bool quoted = false;
@@ -72,6 +73,8 @@ std::vector<std::string> csv_fields(const std::string& line) {
   for (auto& f : fields) f = trim(f);
   return fields;
 }
+
+namespace {
 
 bool is_integer(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
@@ -277,6 +280,15 @@ std::map<std::string, ImageScore> parse_score_json(const std::string& text, cons
       s.mean_similarity = face.value("mean_similarity", 0.0);
       s.std_similarity = face.value("std_similarity", 0.0);
       s.symmetry = face.value("symmetry", 0.0);
+      if (face.contains("confidence")) s.confidence = face["confidence"].get<double>();
+      if (face.contains("landmarks") && face["landmarks"].size() == 5) {
+        std::array<double, 10> l{};
+        for (size_t k = 0; k < 5; ++k) {
+          l[2 * k] = face["landmarks"][k][0].get<double>();
+          l[2 * k + 1] = face["landmarks"][k][1].get<double>();
+        }
+        s.landmarks = l;
+      }
       double area = 0.0;  // an aligned face has no box: the only face
       if (face.contains("box")) area = face["box"][2].get<double>() * face["box"][3].get<double>();
       keep_largest(out, areas, path, s, area);

@@ -1,6 +1,7 @@
 // Data sets, pair lists and quality score files for `faceqan eval`. No OpenCV or LibTorch here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -48,6 +49,10 @@ struct ImageScore {
   double mean_similarity = 0.0;
   double std_similarity = 0.0;
   double symmetry = 0.0;
+  // From a JSON score file of photos: the face's detector confidence and five landmarks
+  // (x0, y0, ..., x4, y4 in image pixels), so that eval can align the same face without detecting.
+  std::optional<double> confidence;
+  std::optional<std::array<double, 10>> landmarks;
 };
 
 // Reads the JSON or CSV written by `faceqan score` (format from the extension, else sniffed).
@@ -61,5 +66,8 @@ std::map<std::string, ImageScore> parse_score_csv(const std::string& text, const
 // it, or equals root/path, or ends with "/" + path. nullopt when none matches.
 std::optional<ImageScore> find_score(const std::map<std::string, ImageScore>& scores,
                                      const std::string& root, const std::string& relative);
+
+// Splits one CSV line (fields trimmed; double quotes, "" inside quotes).
+std::vector<std::string> csv_fields(const std::string& line);
 
 }  // namespace faceqan::eval
