@@ -58,11 +58,7 @@ int run_detect(const DetectOptions& options) {
       const std::vector<ExtractedFace> faces = extractor.extract(bgr, false);
       const std::string stem = std::filesystem::path(report.image).stem().string();
       for (size_t f = 0; f < faces.size(); ++f) {
-        FaceReport face;
-        face.box = faces[f].box;
-        face.confidence = faces[f].confidence;
-        face.landmarks = faces[f].landmarks;
-        report.faces.push_back(face);
+        report.faces.push_back(detection_report(faces[f]));
         if (!options.save_crops.empty()) {
           const std::string crop = options.save_crops + "/" + stem + "_" + std::to_string(f) + ".png";
           if (!cv::imwrite(crop, faces[f].aligned_bgr)) throw std::runtime_error("cannot write " + crop);

@@ -47,6 +47,14 @@ std::vector<ExtractedFace> FaceExtractor::extract(const cv::Mat& bgr, bool with_
   return faces;
 }
 
+FaceReport detection_report(const ExtractedFace& face) {
+  FaceReport report;
+  report.box = face.box;
+  report.confidence = face.confidence;
+  report.landmarks = face.landmarks;
+  return report;
+}
+
 cv::Mat read_image(const std::string& path) {
   if (!std::filesystem::exists(path)) throw std::runtime_error("no such file");
   if (std::filesystem::is_directory(path)) throw std::runtime_error("is a directory");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "detect_command.h"
+#include "score_results.h"
 
 namespace faceqan::cli {
 
@@ -36,6 +37,9 @@ class FaceExtractor {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The detection fields of a face's report (box, confidence, landmarks).
+FaceReport detection_report(const ExtractedFace& face);
 
 // Reads an image file as 8-bit BGR; throws std::runtime_error saying why it cannot.
 cv::Mat read_image(const std::string& path);

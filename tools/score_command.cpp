@@ -140,11 +140,7 @@ int run_score(const ScoreOptions& options) {
         if (detector_error) throw std::runtime_error("cannot detect faces: " + *detector_error);
         std::vector<ExtractedFace> faces = extractor->extract(bgr, true);
         for (size_t f = 0; f < faces.size(); ++f) {
-          FaceReport face;
-          face.box = faces[f].box;
-          face.confidence = faces[f].confidence;
-          face.landmarks = faces[f].landmarks;
-          report.faces.push_back(face);
+          report.faces.push_back(detection_report(faces[f]));
           batches.add({i, f, std::move(faces[f].aligned_rgb), face_key(i, f)});
         }
       }

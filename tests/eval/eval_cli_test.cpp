@@ -14,26 +14,8 @@
 namespace faceqan::test {
 namespace {
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-CommandResult run_faceqan(const std::string& arguments) {
-  const std::string err_path = scratch_dir("eval-cli-run") + "/stderr.txt";
-  const std::string command = build_dir() + "/bin/faceqan " + arguments + " 2>" + err_path;
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return result;
+CommandResult run_eval_cli(const std::string& arguments) {
+  return run_faceqan(arguments, "eval-cli-run");
 }
 
 nlohmann::json read_json(const std::string& path) {
@@ -42,7 +24,7 @@ nlohmann::json read_json(const std::string& path) {
 }
 
 TEST(EvalCli, OnlyGenuinePairsIsAClearError) {
-  const auto r = run_faceqan("eval --score -l 2 -k 2 --threads 2 " + data_file("lfw-aligned-112/pairs.txt"));
+  const auto r = run_eval_cli("eval --score -l 2 -k 2 --threads 2 " + data_file("lfw-aligned-112/pairs.txt"));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("no impostor pairs"), std::string::npos) << r.err;
 }
@@ -50,7 +32,7 @@ TEST(EvalCli, OnlyGenuinePairsIsAClearError) {
 TEST(EvalCli, PairListScoredOnTheFly) {
   const std::string dir = scratch_dir("eval-cli-pairs");
   std::ofstream(dir + "/pairs.txt") << "000.jpg 001.jpg 1\n000.jpg 002.jpg 0\n001.jpg 003.jpg 0\n002.jpg 003.jpg 1\n";
-  const auto r = run_faceqan("eval --score -l 2 -k 2 --threads 2 --no-baselines --root " +
+  const auto r = run_eval_cli("eval --score -l 2 -k 2 --threads 2 --no-baselines --root " +
                              data_file("lfw-aligned-112") + " -o " + dir + "/curves.json --calibration " +
                              dir + "/cal.json " + dir + "/pairs.txt");
   ASSERT_EQ(r.status, 0) << r.err << r.out;
@@ -86,7 +68,7 @@ TEST(EvalCli, IdentityFoldersWithAScoreFileAndBaselines) {
     }
   }
   std::ofstream(dir + "/scores.json") << scores.dump();
-  const auto r = run_faceqan("eval --threads 2 --scores made_up=" + dir + "/scores.json -o " + dir +
+  const auto r = run_eval_cli("eval --threads 2 --scores made_up=" + dir + "/scores.json -o " + dir +
                              "/curves.json --plot " + dir + "/erc.png " + root);
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("made_up"), std::string::npos);
@@ -110,14 +92,14 @@ TEST(EvalCli, CalibrateAddsTheMonotone0To100Scale) {
   std::ofstream(dir + "/cal.json") << nlohmann::json{{"percentiles", percentiles}}.dump();
   std::ofstream(dir + "/s.json") << R"([{"image": "a.png", "faces": [{"quality": 0.65}]},
     {"image": "b.png", "faces": [{"quality": 0.2}, {"quality": 0.95}]}, {"image": "c.png", "error": "x"}])";
-  const auto r = run_faceqan("calibrate --calibration " + dir + "/cal.json " + dir + "/s.json");
+  const auto r = run_eval_cli("calibrate --calibration " + dir + "/cal.json " + dir + "/s.json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_DOUBLE_EQ(j[0]["faces"][0]["quality_100"].get<double>(), 50.0);
   EXPECT_DOUBLE_EQ(j[1]["faces"][0]["quality_100"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(j[1]["faces"][1]["quality_100"].get<double>(), 100.0);
   std::ofstream(dir + "/s.csv") << "image,face,quality,error\n\"a, b.png\",0,0.65,\n\"c.png\",,,\"bad\"\n";
-  const auto c = run_faceqan("calibrate --calibration " + dir + "/cal.json " + dir + "/s.csv");
+  const auto c = run_eval_cli("calibrate --calibration " + dir + "/cal.json " + dir + "/s.csv");
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(c.out, "image,face,quality,error,quality_100\n\"a, b.png\",0,0.65,,50.000\n\"c.png\",,,\"bad\",\n");
 }

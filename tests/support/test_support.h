@@ -16,6 +16,17 @@ std::string model_file(const std::string& relative);
 std::string build_dir();
 // Sorted regular files in a directory with one of the extensions (".jpg", ".png", ...).
 std::vector<std::string> list_images(const std::string& dir);
+// What a program printed and how it ended.
+struct CommandResult {
+  int status = -1;  // exit status, or -1 if it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs build/bin/faceqan with arguments (already shell-quoted where needed), capturing stdout and
+// stderr; `scratch` names the scratch folder that keeps its stderr.
+CommandResult run_faceqan(const std::string& arguments, const std::string& scratch = "cli-run");
+
 // A fresh empty directory under the build's test scratch area.
 std::string scratch_dir(const std::string& name);
 

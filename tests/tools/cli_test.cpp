@@ -13,30 +13,6 @@
 namespace faceqan::test {
 namespace {
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs faceqan with arguments (already shell-quoted where needed); captures stdout and stderr.
-CommandResult run_faceqan(const std::string& arguments) {
-  const std::string scratch = scratch_dir("cli-run");
-  const std::string err_path = scratch + "/stderr.txt";
-  const std::string command = build_dir() + "/bin/faceqan " + arguments + " 2>" + err_path;
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return result;
-}
-
 std::string lfw(const std::string& name) { return data_file("lfw-aligned-112/" + name); }
 
 // Cheap FaceQAN settings: these tests check the program, not the algorithm.
