@@ -71,6 +71,7 @@ GstStructure* faceqan_structure(const FaceRecord& face, const FaceResult& result
                                       "symmetry", G_TYPE_DOUBLE, q.symmetry,
                                       "scored", G_TYPE_BOOLEAN, result.scored,
                                       "track-id", G_TYPE_UINT, face.track_id, nullptr);
+  if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
   GValue landmarks = G_VALUE_INIT;
   gst_value_array_init(&landmarks, kLandmarkValues);
   for (const cv::Point2f& point : face.landmarks) {
@@ -177,6 +178,7 @@ GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segme
         "quality", G_TYPE_DOUBLE, result.quality.quality,
         "scored", G_TYPE_BOOLEAN, result.scored,
         "track-id", G_TYPE_UINT, face.track_id, nullptr);
+    if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
     g_value_take_boxed(&entry, s);
     gst_value_list_append_and_take_value(&list, &entry);
   }
@@ -210,6 +212,7 @@ GstStructure* best_message_structure(const BestFrame& best) {
       "crop-location", G_TYPE_STRING, best.crop_path.c_str(),
       "frame-location", G_TYPE_STRING, best.frame_path.c_str(), nullptr);
   gst_structure_take_value(s, "landmarks", &landmarks);
+  if (best.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *best.quality_100, nullptr);
   return s;
 }
 

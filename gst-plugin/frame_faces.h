@@ -34,6 +34,8 @@ struct FaceResult {
   FaceQuality quality;
   bool scored = false;
   bool has_quality = false;
+  // The quality on the calibrated 0-100 scale, when the element has a calibration file.
+  std::optional<double> quality_100;
 };
 
 // The raw formats the element accepts, as a caps string's format list.

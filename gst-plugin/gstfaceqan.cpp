@@ -31,7 +31,7 @@
  *   `height` (the box in pixels), #gdouble `confidence` (the detector's), #gdouble `quality`
  *   (when not scored: the track's latest score, or 0), #gboolean `scored` (false when the budget
  *   spared the face, or the frame passed unscored because the queue was full with
- *   overload=skip) and #guint `track-id`.
+ *   overload=skip), #guint `track-id`, and with calibration #gdouble `quality-100`.
  *
  * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
  * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,
@@ -55,6 +55,12 @@
  * * #guint `track-id`, #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
  *   #guint `x`, `y`, `width`, `height` (the box in pixels), #GstValueArray `landmarks` (10
  *   doubles), #gchararray `crop-location` and `frame-location` (the files written, "" if none).
+ *
+ * With calibration set to a file written by `faceqan eval --calibration` (for the recognition
+ * model in use), every quality also gets a #gdouble `quality-100` in the metadata, the messages
+ * and the JSON export: its percentile rank (0-100, monotone) among the calibration images, so
+ * that "quality-100 >= 20" means "better than the worst fifth of the calibration set" whatever
+ * the raw score range of the model (docs/EVALUATION.md).
  *
  * best-location (e.g. enroll/person-%05u.png: one integer conversion for the track id) saves the
  * crop, best-save-frame the whole frame beside it. json-location writes a JSON-lines file in
@@ -85,6 +91,7 @@
 #include <chrono>
 #include <exception>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +104,7 @@
 #include "faceqan/model_io.h"
 #include "faceqan/model_paths.h"
 #include "faceqan/quality.h"
+#include "faceqan/quality_scale.h"
 #include "json_export.h"
 #include "location_pattern.h"
 #include "scoring_budget.h"
@@ -160,6 +168,7 @@ enum {
   PROP_BEST_SAVE_FRAME,
   PROP_BEST_INTERVAL,
   PROP_JSON_LOCATION,
+  PROP_CALIBRATION,
 };
 
 // Every property's default and range, in one place.
@@ -241,6 +250,7 @@ struct Settings {
   bool best_save_frame = kDefaultBestSaveFrame;
   guint best_interval = kDefaultBestInterval;
   std::string json_location;
+  std::string calibration;
 
   faceqan::gst::BudgetSettings budget_settings() const {
     return {budget_min_eye_distance, budget_min_interval / 1000.0, budget_max_rate, budget_margin};
@@ -346,6 +356,7 @@ struct State {
   faceqan::gst::BestFrameSelector best;
   faceqan::gst::JsonLinesExport json;
   faceqan::gst::FrameImager best_imager;
+  std::optional<faceqan::QualityScale> quality_scale;  // from calibration, read at start
 
   // Worker only.
   GstSegment segment{};
@@ -639,6 +650,13 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           "Write a JSON-lines file: one line per frame with faces in gvametaconvert's layout, "
           "and one {\"event\": \"best\"} line per best frame (docs/METADATA.md). Empty: none",
           "", ready_flags));
+  g_object_class_install_property(gobject_class, PROP_CALIBRATION,
+      g_param_spec_string("calibration", "Calibration",
+          "A calibration file written by `faceqan eval --calibration` for the recognition model "
+          "in use. When set, every quality also gets quality-100: its percentile rank (0-100, "
+          "monotone) among the calibration images (docs/EVALUATION.md). A missing or malformed "
+          "file fails the start. Empty: no quality-100",
+          "", ready_flags));
 
   gst_element_class_set_static_metadata(element_class, "FaceQAN face quality",
       "Filter/Analyzer/Video",
@@ -742,6 +760,7 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
     case PROP_BEST_SAVE_FRAME: s.best_save_frame = g_value_get_boolean(value); break;
     case PROP_BEST_INTERVAL: s.best_interval = g_value_get_uint(value); break;
     case PROP_JSON_LOCATION: s.json_location = string_value(); break;
+    case PROP_CALIBRATION: s.calibration = string_value(); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   const faceqan::gst::QueueLimits limits = s.queue_limits();
@@ -792,6 +811,7 @@ static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* val
     case PROP_BEST_SAVE_FRAME: g_value_set_boolean(value, s.best_save_frame); break;
     case PROP_BEST_INTERVAL: g_value_set_uint(value, s.best_interval); break;
     case PROP_JSON_LOCATION: g_value_set_string(value, s.json_location.c_str()); break;
+    case PROP_CALIBRATION: g_value_set_string(value, s.calibration.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -883,6 +903,16 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
           GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                             ("Invalid best-location \"%s\": %s", s.best_location.c_str(),
                              error->c_str()),
+                            (nullptr));
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      }
+      st.quality_scale.reset();
+      if (!s.calibration.empty()) {
+        try {
+          st.quality_scale = faceqan::read_quality_scale(s.calibration);
+        } catch (const faceqan::Error& e) {
+          GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Invalid calibration: %s", e.what()),
                             (nullptr));
           return GST_STATE_CHANGE_FAILURE;
         }
@@ -1267,6 +1297,9 @@ static std::vector<FaceResult> face_results(State& st, const Settings& s, const 
       result.quality = found->second;
       result.has_quality = true;
     }
+    if (result.has_quality && st.quality_scale) {
+      result.quality_100 = st.quality_scale->to_100(result.quality.quality);
+    }
   }
   return results;
 }
@@ -1283,6 +1316,7 @@ static void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     BestFrame candidate;
     candidate.track = face.track_id;
     candidate.quality = results[i].quality.quality;
+    candidate.quality_100 = results[i].quality_100;
     candidate.timestamp = GST_BUFFER_PTS(buffer);
     candidate.box = face.box;
     candidate.frame_width = width;

@@ -84,6 +84,7 @@ void JsonLinesExport::write_frame(std::uint64_t timestamp, int width, int height
                          {"symmetry", result.quality.symmetry},
                          {"scored", result.scored},
                          {"landmarks", landmarks_json(face.landmarks)}};
+    if (result.quality_100) object["faceqan"]["quality_100"] = *result.quality_100;
     objects.push_back(std::move(object));
   }
   ordered_json line;
@@ -100,6 +101,7 @@ void JsonLinesExport::write_best(const BestFrame& best) {
   line["event"] = "best";
   line["id"] = best.track;
   line["quality"] = best.quality;
+  if (best.quality_100) line["quality_100"] = *best.quality_100;
   line["timestamp"] = timestamp_json(best.timestamp);
   line["resolution"] = {{"width", width}, {"height", height}};
   put_pixel_box(line, best.box, width, height);

@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "erc.h"
+#include "faceqan/quality.h"
+#include "faceqan/quality_scale.h"
 
 namespace faceqan::eval {
 namespace {
@@ -202,17 +204,36 @@ TEST(Calibration, RecommendsTheLowestQualityReachingTheTarget) {
 TEST(Mapping, PercentilesAreMonotoneFrom0To100) {
   std::vector<double> q;
   for (int i = 0; i <= 100; ++i) q.push_back(0.3 + 0.005 * i);  // 0.3 .. 0.8
-  const auto t = percentile_table(q);
-  EXPECT_DOUBLE_EQ(map_to_100(t, 0.1), 0.0);
-  EXPECT_DOUBLE_EQ(map_to_100(t, 0.9), 100.0);
-  EXPECT_NEAR(map_to_100(t, 0.55), 50.0, 1e-9);
+  const QualityScale scale(percentile_table(q));
+  EXPECT_DOUBLE_EQ(scale.to_100(0.1), 0.0);
+  EXPECT_DOUBLE_EQ(scale.to_100(0.9), 100.0);
+  EXPECT_NEAR(scale.to_100(0.55), 50.0, 1e-9);
   double last = -1;
   for (double x = 0.2; x < 0.9; x += 0.001) {
-    const double m = map_to_100(t, x);
+    const double m = scale.to_100(x);
     EXPECT_GE(m, last);
     last = m;
   }
   EXPECT_THROW(percentile_table({}), std::invalid_argument);
+}
+
+TEST(Mapping, RejectsMalformedTables) {
+  EXPECT_THROW(QualityScale(std::vector<double>(100, 0.5)), faceqan::Error);
+  std::vector<double> decreasing(101, 0.5);
+  decreasing[50] = 0.4;
+  EXPECT_THROW(QualityScale{decreasing}, faceqan::Error);
+  std::vector<double> not_finite(101, 0.5);
+  not_finite[3] = std::nan("");
+  EXPECT_THROW(QualityScale{not_finite}, faceqan::Error);
+}
+
+TEST(Mapping, EqualPercentilesMapToTheTopOfTheirRun) {
+  std::vector<double> table(101, 0.5);
+  for (int i = 0; i < 10; ++i) table[i] = 0.1 + 0.01 * i;
+  const QualityScale scale(table);
+  EXPECT_DOUBLE_EQ(scale.to_100(0.5), 100.0);
+  EXPECT_DOUBLE_EQ(scale.to_100(0.1), 0.0);
+  EXPECT_NEAR(scale.to_100(0.105), 0.5, 1e-9);
 }
 
 }  // namespace

@@ -277,6 +277,19 @@ TEST_F(BadModel, TruncatedDetector) {
   EXPECT_NE(start_error("detector-model", path).find(path), std::string::npos);
 }
 
+TEST_F(BadModel, MissingCalibrationFile) {
+  const std::string path = "/nonexistent/calibration.json";
+  EXPECT_NE(start_error("calibration", path).find(path), std::string::npos);
+}
+
+TEST_F(BadModel, MalformedCalibrationFile) {
+  const std::string path = scratch_dir("gst-bad-calibration") + "/calibration.json";
+  std::ofstream(path) << "{\"percentiles\": [0.1, 0.2]}";  // 2 of the 101 values
+  const std::string error = start_error("calibration", path);
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_NE(error.find("101"), std::string::npos) << error;
+}
+
 TEST_F(BadModel, CudaWithoutCuda) {
   if (faceqan::cuda_available()) GTEST_SKIP() << "this LibTorch has CUDA and a GPU";
   const std::string error = start_error("device", "cuda");

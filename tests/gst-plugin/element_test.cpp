@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "element_test_support.h"
 #include "faceqan/face_detector.h"
@@ -343,6 +344,56 @@ TEST_F(FaceQanElement, PostsFrameMessagesAndStatistics) {
   EXPECT_TRUE(gst_structure_has_field_typed(last, "queue-depth", G_TYPE_UINT));
   EXPECT_TRUE(gst_structure_has_field_typed(last, "latency", G_TYPE_UINT64));
   for (GstMessage* m : stats) gst_message_unref(m);
+  gst_harness_teardown(h);
+}
+
+// With a calibration file whose percentiles are 0, 0.01, ..., 1 the 0-100 scale is 100 x quality.
+TEST_F(FaceQanElement, CalibrationAddsTheQualityOn0To100Scale) {
+  const std::string calibration = scratch_dir("gst-calibration") + "/linear.json";
+  {
+    std::ofstream out(calibration);
+    out << "{\"percentiles\": [";
+    for (int i = 0; i <= 100; ++i) out << (i ? ", " : "") << i / 100.0;
+    out << "]}";
+  }
+  const cv::Mat photo = read_photo("groups/bbt1.jpg");
+  GstHarness* h = faceqan_harness(
+      std::string(kCheapScoring) + " message=true calibration=" + calibration, photo);
+  gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0));
+  Output out;
+  push_eos_and_collect(h, out);
+  ASSERT_EQ(out.buffers.size(), 1u);
+
+  // The region-of-interest metas' "faceqan" parameters.
+  int faces_with_scale = 0;
+  gpointer state = nullptr;
+  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+             out.buffers[0], &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+    const GstStructure* params = gst_video_region_of_interest_meta_get_param(roi, "faceqan");
+    ASSERT_NE(params, nullptr);
+    double quality = -1, quality_100 = -1;
+    ASSERT_TRUE(gst_structure_get_double(params, "quality", &quality));
+    ASSERT_TRUE(gst_structure_get_double(params, "quality-100", &quality_100));
+    EXPECT_NEAR(quality_100, 100.0 * quality, 1e-9);
+    ++faces_with_scale;
+  }
+  EXPECT_EQ(faces_with_scale, 4);
+
+  // The frame message carries it too.
+  std::vector<GstMessage*> messages = pop_messages(h->element, "faceqan");
+  ASSERT_EQ(messages.size(), 1u);
+  const GValue* list = gst_structure_get_value(gst_message_get_structure(messages[0]), "faces");
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(gst_value_list_get_size(list), 4u);
+  for (guint i = 0; i < gst_value_list_get_size(list); ++i) {
+    const GstStructure* face = gst_value_get_structure(gst_value_list_get_value(list, i));
+    double quality = -1, quality_100 = -1;
+    ASSERT_TRUE(gst_structure_get_double(face, "quality", &quality));
+    ASSERT_TRUE(gst_structure_get_double(face, "quality-100", &quality_100));
+    EXPECT_NEAR(quality_100, 100.0 * quality, 1e-9);
+  }
+  for (GstMessage* m : messages) gst_message_unref(m);
   gst_harness_teardown(h);
 }
 

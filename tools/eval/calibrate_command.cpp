@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "erc.h"
+#include "faceqan/quality_scale.h"
 #include "eval_data.h"
 
 namespace faceqan::cli {
@@ -26,11 +27,7 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& options) {
 }
 
 int run_calibrate(const CalibrateOptions& options) {
-  std::ifstream cal_in(options.calibration);
-  if (!cal_in) throw std::runtime_error("cannot read " + options.calibration);
-  const nlohmann::json cal = nlohmann::json::parse(cal_in);
-  if (!cal.contains("percentiles")) throw std::runtime_error(options.calibration + ": no \"percentiles\"");
-  const std::vector<double> table = cal["percentiles"].get<std::vector<double>>();
+  const QualityScale scale = read_quality_scale(options.calibration);
   std::ifstream in(options.scores, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + options.scores);
   std::ostringstream text;
@@ -57,7 +54,7 @@ int run_calibrate(const CalibrateOptions& options) {
       std::string mapped;
       if (static_cast<size_t>(quality_column) < fields.size() && !fields[quality_column].empty()) {
         char b[32];
-        std::snprintf(b, sizeof b, "%.3f", eval::map_to_100(table, std::stod(fields[quality_column])));
+        std::snprintf(b, sizeof b, "%.3f", scale.to_100(std::stod(fields[quality_column])));
         mapped = b;
       }
       out << line << ',' << mapped << '\n';
@@ -68,7 +65,7 @@ int run_calibrate(const CalibrateOptions& options) {
       if (!image.contains("faces")) continue;
       for (auto& face : image["faces"]) {
         if (face.contains("quality")) {
-          face["quality_100"] = std::round(eval::map_to_100(table, face["quality"].get<double>()) * 1000) / 1000;
+          face["quality_100"] = std::round(scale.to_100(face["quality"].get<double>()) * 1000) / 1000;
         }
       }
     }

@@ -210,17 +210,4 @@ std::vector<double> percentile_table(std::vector<double> q) {
   return table;
 }
 
-double map_to_100(const std::vector<double>& table, double quality) {
-  if (table.size() != 101) throw std::invalid_argument("a percentile table has 101 values");
-  if (quality <= table.front()) return 0.0;
-  if (quality >= table.back()) return 100.0;
-  // The last stored percentile at or below the quality, then linear to the next one.
-  const auto it = std::upper_bound(table.begin(), table.end(), quality);
-  const size_t hi = static_cast<size_t>(it - table.begin());
-  const size_t lo = hi - 1;
-  const double span = table[hi] - table[lo];
-  const double frac = span > 0.0 ? (quality - table[lo]) / span : 0.0;
-  return static_cast<double>(lo) + frac;
-}
-
 }  // namespace faceqan::eval

@@ -111,11 +111,8 @@ struct Calibration {
 Calibration calibrate(const std::vector<ScoredPair>& pairs, double fmr, double target_fnmr,
                       double max_reject = 0.8);
 
-// A monotone 0-100 mapping of raw quality: the percentage of calibration images whose quality is
-// below q, interpolated linearly between the stored quantiles (101 values, 0th to 100th
-// percentile of the calibration images). Values below the 0th percentile give 0, above the
-// 100th give 100.
+// The 0th..100th percentiles of the calibration images' qualities (linear interpolation between
+// order statistics): the table of the optional 0-100 scale, faceqan::QualityScale.
 std::vector<double> percentile_table(std::vector<double> image_qualities);
-double map_to_100(const std::vector<double>& table, double quality);
 
 }  // namespace faceqan::eval
