@@ -3,10 +3,17 @@
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
 
+#include <exception>
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "faceqan/network.h"
+
+// The OpenMP runtime that LibTorch brought in (libgomp on Debian, a bundled copy in PyTorch's
+// wheels). Weak, so that nothing here decides which runtime is linked; null without one.
+extern "C" __attribute__((weak)) void omp_set_num_threads(int);
+extern "C" __attribute__((weak)) int omp_get_max_threads();
 
 namespace faceqan {
 
@@ -51,6 +58,49 @@ void flush_subnormals_on_compute_threads() {
   at::globalContext().setFlushDenormal(true);
   const int64_t threads = at::get_num_threads();
   at::parallel_for(0, threads, 1, [](int64_t, int64_t) { at::globalContext().setFlushDenormal(true); });
+}
+
+bool can_run_side_by_side() { return omp_set_num_threads != nullptr && omp_get_max_threads != nullptr; }
+
+void run_side_by_side(std::int64_t count, const std::function<void(std::int64_t)>& task) {
+  if (count <= 1 || !can_run_side_by_side()) {
+    for (std::int64_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  // Each task runs with a team of one: LibTorch's own parallel loops and oneDNN then stay on
+  // that thread, and no OpenMP barrier or spinning worker is involved at all. The team size is
+  // a per-thread OpenMP setting; LibTorch sets it once per thread on first use, so that is done
+  // first and then overridden.
+  const auto single_threaded = [&task](std::int64_t index) {
+    at::internal::lazy_init_num_threads();
+    omp_set_num_threads(1);
+    at::globalContext().setFlushDenormal(true);  // per thread, like the team size
+    task(index);
+  };
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
+  std::vector<std::thread> helpers;
+  helpers.reserve(static_cast<std::size_t>(count - 1));
+  for (std::int64_t i = 1; i < count; ++i) {
+    helpers.emplace_back([&, i] {
+      try {
+        single_threaded(i);
+      } catch (...) {
+        errors[static_cast<std::size_t>(i)] = std::current_exception();
+      }
+    });
+  }
+  at::internal::lazy_init_num_threads();
+  const int team = omp_get_max_threads();
+  try {
+    single_threaded(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  omp_set_num_threads(team);
+  for (std::thread& helper : helpers) helper.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
 }
 
 }  // namespace faceqan

@@ -18,7 +18,6 @@ at::Tensor RecognitionModel::Impl::embed(const at::Tensor& rgb01) {
   if (contract.channel_order == ChannelOrder::kBGR) input = input.flip({1});
   // (pixel * 255 - mean) / std, folded into one multiply-add.
   input = input * scale - offset;
-  std::lock_guard<std::mutex> lock(mutex);
   return network->forward(input);
 }
 

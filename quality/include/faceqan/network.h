@@ -8,8 +8,9 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "faceqan/quality.h"
@@ -17,7 +18,8 @@
 namespace faceqan {
 
 // Maps a normalised NCHW float batch (any batch size) to embeddings [N, D], differentiably with
-// respect to its input. Implementations must not need weight gradients.
+// respect to its input. Implementations must not need weight gradients, and forward must be
+// safe to call from several threads at once (keep no state between passes).
 class EmbeddingNetwork {
  public:
   virtual ~EmbeddingNetwork() = default;
@@ -37,9 +39,9 @@ struct RecognitionModel::Impl {
   c10::Device device{c10::kCPU};
   at::Tensor scale;   // [1,3,1,1]: 255 / std, in the network's channel order
   at::Tensor offset;  // [1,3,1,1]: mean / std
-  std::mutex mutex;   // serialises forward passes from several scorers
 
   // faces: [N,3,H,W] RGB in [0,1] on `device`. Returns embeddings [N,D]; differentiable.
+  // Called from several threads at once (the scorer's chunks, several scorers).
   at::Tensor embed(const at::Tensor& rgb01);
 };
 
@@ -51,6 +53,13 @@ std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<Embeddi
 // Puts the calling thread and LibTorch's CPU worker threads into flush-to-zero mode (see
 // device.cpp for why). Cheap; called before every scoring pass.
 void flush_subnormals_on_compute_threads();
+
+// Runs task(0), ..., task(count - 1) side by side, one per thread (the caller runs task 0), each
+// with LibTorch's CPU operations single-threaded; rethrows the first exception after all ended.
+// Sequential on the caller when count <= 1 or no OpenMP runtime is loaded
+// (can_run_side_by_side() is then false).
+bool can_run_side_by_side();
+void run_side_by_side(std::int64_t count, const std::function<void(std::int64_t)>& task);
 
 // Packs aligned faces (HWC float RGB) into a [N,3,H,W] CPU tensor, checking their size.
 at::Tensor faces_to_tensor(const std::vector<FaceImage>& faces, const ModelContract& contract);
