@@ -28,10 +28,10 @@
  * * #GstClockTime `running-time`: the running time of the frame.
  * * #GstClockTime `duration`: the duration of the frame.
  * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
- *   `height` (the box in pixels), #gdouble `confidence` (the detector's), #gdouble `quality`
- *   (when not scored: the track's latest score, or 0), #gboolean `scored` (false when the budget
- *   spared the face, or the frame passed unscored because the queue was full with
- *   overload=skip) and #guint `track-id`.
+ *   `height` (the box in whole pixels, clipped to the frame as the region meta's), #gdouble
+ *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score,
+ *   or 0), #gboolean `scored` (false when the budget spared the face, or the frame passed
+ *   unscored because the queue was full with overload=skip) and #guint `track-id`.
  *
  * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
  * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,
@@ -53,8 +53,9 @@
  * element stops), and every best-interval seconds for a long track whose best improved:
  *
  * * #guint `track-id`, #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
- *   #guint `x`, `y`, `width`, `height` (the box in pixels), #GstValueArray `landmarks` (10
- *   doubles), #gchararray `crop-location` and `frame-location` (the files written, "" if none).
+ *   #guint `x`, `y`, `width`, `height` (the box in pixels, clipped to the frame),
+ *   #GstValueArray `landmarks` (10 doubles), #gchararray `crop-location` and `frame-location`
+ *   (the files written, "" if none).
  *
  * best-location (e.g. enroll/person-%05u.png: one integer conversion for the track id) saves the
  * crop, best-save-frame the whole frame beside it. json-location writes a JSON-lines file in
@@ -1346,7 +1347,7 @@ static bool finish_frame(GstFaceQan* self, const Settings& s, Queue::Finished& f
   }
   if (s.message) {
     GstStructure* structure =
-        faceqan::gst::frame_message_structure(buffer, st.segment, item.faces, results);
+        faceqan::gst::frame_message_structure(buffer, item.info, st.segment, item.faces, results);
     gst_element_post_message(GST_ELEMENT(self),
                              gst_message_new_element(GST_OBJECT(self), structure));
   }
