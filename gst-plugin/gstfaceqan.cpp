@@ -1127,6 +1127,13 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
         gst_event_unref(event);
         return FALSE;
       }
+      // A new frame size makes the last detections meaningless: with detection-interval > 1
+      // they would be reused, in the old frame's coordinates, on the new frames. Detect anew.
+      if (st.have_info && (GST_VIDEO_INFO_WIDTH(&info) != GST_VIDEO_INFO_WIDTH(&st.info) ||
+                           GST_VIDEO_INFO_HEIGHT(&info) != GST_VIDEO_INFO_HEIGHT(&st.info))) {
+        st.last_detections.clear();
+        st.frames_seen = 0;
+      }
       st.info = info;
       st.have_info = true;
       break;
