@@ -537,7 +537,9 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           0, kMaxMinFaceSize, kDefaultMinFaceSize, playing_flags));
   g_object_class_install_property(gobject_class, PROP_MAX_FACES,
       g_param_spec_uint("max-faces", "Maximum faces",
-          "Score at most this many faces per frame, the largest ones (0: no limit)",
+          "Keep at most this many of the detector's faces per frame, the largest ones: the others "
+          "are neither published nor scored (0: no limit). Regions from use-upstream-rois are "
+          "all kept",
           0, kMaxMaxFaces, kDefaultMaxFaces, playing_flags));
   g_object_class_install_property(gobject_class, PROP_DETECTION_INTERVAL,
       g_param_spec_uint("detection-interval", "Detection interval",
