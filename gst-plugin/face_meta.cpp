@@ -142,12 +142,9 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
     if (face.upstream_meta_index) roi = nth_region_meta(buffer, *face.upstream_meta_index);
     if (roi == nullptr) {
       // The meta's box is in whole pixels inside the frame; the detector's may reach past it.
-      const int x0 = std::clamp(static_cast<int>(std::floor(face.box.x)), 0, width);
-      const int y0 = std::clamp(static_cast<int>(std::floor(face.box.y)), 0, height);
-      const int x1 = std::clamp(static_cast<int>(std::ceil(face.box.x + face.box.width)), 0, width);
-      const int y1 = std::clamp(static_cast<int>(std::ceil(face.box.y + face.box.height)), 0, height);
-      roi = gst_buffer_add_video_region_of_interest_meta(buffer, kFaceRoiType, x0, y0, x1 - x0,
-                                                         y1 - y0);
+      const cv::Rect box = pixel_box(face.box, width, height);
+      roi = gst_buffer_add_video_region_of_interest_meta(buffer, kFaceRoiType, box.x, box.y,
+                                                         box.width, box.height);
     }
     if (gst_video_region_of_interest_meta_get_param(roi, "detection") == nullptr) {
       gst_video_region_of_interest_meta_add_param(roi, detection_structure(face, info));
@@ -157,23 +154,28 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
   }
 }
 
-GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segment,
+GstStructure* frame_message_structure(GstBuffer* buffer, const GstVideoInfo& info,
+                                      const GstSegment& segment,
                                       const std::vector<FaceRecord>& faces,
                                       const std::vector<FaceResult>& results) {
   const GstClockTime timestamp = GST_BUFFER_PTS(buffer);
+  const int width = GST_VIDEO_INFO_WIDTH(&info), height = GST_VIDEO_INFO_HEIGHT(&info);
   GValue list = G_VALUE_INIT;
   g_value_init(&list, GST_TYPE_LIST);
   for (std::size_t i = 0; i < faces.size(); ++i) {
     const FaceRecord& face = faces[i];
     const FaceResult result = i < results.size() ? results[i] : FaceResult{};
+    // The region meta's box: a face cut by the frame's edge keeps its visible part (clamping
+    // only x and y would shift the box and let it reach past the frame).
+    const cv::Rect box = pixel_box(face.box, width, height);
     GValue entry = G_VALUE_INIT;
     g_value_init(&entry, GST_TYPE_STRUCTURE);
     GstStructure* s = gst_structure_new(
         "face",
-        "x", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.x)),
-        "y", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.y)),
-        "width", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.width)),
-        "height", G_TYPE_UINT, static_cast<guint>(std::max(0.0f, face.box.height)),
+        "x", G_TYPE_UINT, static_cast<guint>(box.x),
+        "y", G_TYPE_UINT, static_cast<guint>(box.y),
+        "width", G_TYPE_UINT, static_cast<guint>(box.width),
+        "height", G_TYPE_UINT, static_cast<guint>(box.height),
         "confidence", G_TYPE_DOUBLE, static_cast<double>(face.confidence),
         "quality", G_TYPE_DOUBLE, result.quality.quality,
         "scored", G_TYPE_BOOLEAN, result.scored,
@@ -199,16 +201,16 @@ GstStructure* best_message_structure(const BestFrame& best) {
     append_double(&landmarks, point.x);
     append_double(&landmarks, point.y);
   }
-  auto pixels = [](float v) { return static_cast<guint>(std::max(0.0f, v)); };
+  const cv::Rect box = pixel_box(best.box, best.frame_width, best.frame_height);
   GstStructure* s = gst_structure_new(
       "faceqan-best",
       "track-id", G_TYPE_UINT, best.track,
       "quality", G_TYPE_DOUBLE, best.quality,
       "timestamp", G_TYPE_UINT64, static_cast<guint64>(best.timestamp),
-      "x", G_TYPE_UINT, pixels(best.box.x),
-      "y", G_TYPE_UINT, pixels(best.box.y),
-      "width", G_TYPE_UINT, pixels(best.box.width),
-      "height", G_TYPE_UINT, pixels(best.box.height),
+      "x", G_TYPE_UINT, static_cast<guint>(box.x),
+      "y", G_TYPE_UINT, static_cast<guint>(box.y),
+      "width", G_TYPE_UINT, static_cast<guint>(box.width),
+      "height", G_TYPE_UINT, static_cast<guint>(box.height),
       "crop-location", G_TYPE_STRING, best.crop_path.c_str(),
       "frame-location", G_TYPE_STRING, best.frame_path.c_str(), nullptr);
   gst_structure_take_value(s, "landmarks", &landmarks);

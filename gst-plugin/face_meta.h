@@ -27,8 +27,10 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
                        const std::vector<FaceRecord>& faces,
                        const std::vector<FaceResult>& results, bool with_embedding);
 
-// The "faceqan" element message's structure for one frame (fields listed in gstfaceqan.cpp).
-GstStructure* frame_message_structure(GstBuffer* buffer, const GstSegment& segment,
+// The "faceqan" element message's structure for one frame (fields listed in gstfaceqan.cpp); boxes
+// are clipped to the frame `info` describes.
+GstStructure* frame_message_structure(GstBuffer* buffer, const GstVideoInfo& info,
+                                      const GstSegment& segment,
                                       const std::vector<FaceRecord>& faces,
                                       const std::vector<FaceResult>& results);
 

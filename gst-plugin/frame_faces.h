@@ -4,6 +4,8 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -37,6 +39,19 @@ struct FaceResult {
   // The quality on the calibrated 0-100 scale, when the element has a calibration file.
   std::optional<double> quality_100;
 };
+
+// A box in whole pixels clipped to a width x height frame: the box of the region meta, of the
+// "faceqan" and "faceqan-best" messages and of the JSON export. The detector's box may reach past
+// the frame's borders (a face cut by the edge); then the clipped box is smaller than the face.
+inline cv::Rect pixel_box(const cv::Rect2f& box, int width, int height) {
+  const auto clip = [](double v, int high) {
+    return !(v > 0) ? 0 : v >= high ? high : static_cast<int>(v);  // NaN: 0
+  };
+  const int x0 = clip(std::floor(box.x), width), y0 = clip(std::floor(box.y), height);
+  const int x1 = clip(std::ceil(box.x + box.width), width);
+  const int y1 = clip(std::ceil(box.y + box.height), height);
+  return cv::Rect(x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0));
+}
 
 // The raw formats the element accepts, as a caps string's format list.
 #define FACEQAN_VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, YV12, NV12, NV21 }"

@@ -14,6 +14,12 @@
  * their original order with their original timestamps once their faces are scored; the delay is
  * reported in the LATENCY query.
  *
+ * The models are loaded at READY->PAUSED: a missing file, or one that is not a model, fails that
+ * state change with an error naming the file. Loaded models are kept per process for reuse (up to
+ * 8 idle detectors and 8 idle recognition models): the next start with the same files gets them
+ * without reading the files again, while a file rewritten or replaced in between (another size,
+ * inode or modification time) is read anew.
+ *
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
@@ -28,10 +34,11 @@
  * * #GstClockTime `running-time`: the running time of the frame.
  * * #GstClockTime `duration`: the duration of the frame.
  * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
- *   `height` (the box in pixels), #gdouble `confidence` (the detector's), #gdouble `quality`
- *   (when not scored: the track's latest score, or 0), #gboolean `scored` (false when the budget
- *   spared the face, or the frame passed unscored because the queue was full with
- *   overload=skip), #guint `track-id`, and with calibration #gdouble `quality-100`.
+ *   `height` (the box in whole pixels, clipped to the frame as the region meta's), #gdouble
+ *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score,
+ *   or 0), #gboolean `scored` (false when the budget spared the face, or the frame passed
+ *   unscored because the queue was full with overload=skip), #guint `track-id`, and with
+ *   calibration #gdouble `quality-100`.
  *
  * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
  * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,
@@ -53,8 +60,9 @@
  * element stops), and every best-interval seconds for a long track whose best improved:
  *
  * * #guint `track-id`, #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
- *   #guint `x`, `y`, `width`, `height` (the box in pixels), #GstValueArray `landmarks` (10
- *   doubles), #gchararray `crop-location` and `frame-location` (the files written, "" if none).
+ *   #guint `x`, `y`, `width`, `height` (the box in pixels, clipped to the frame),
+ *   #GstValueArray `landmarks` (10 doubles), #gchararray `crop-location` and `frame-location`
+ *   (the files written, "" if none).
  *
  * With calibration set to a file written by `faceqan eval --calibration` (for the recognition
  * model in use), every quality also gets a #gdouble `quality-100` in the metadata, the messages
@@ -90,6 +98,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <memory>
@@ -107,6 +116,7 @@
 #include "faceqan/quality_scale.h"
 #include "json_export.h"
 #include "location_pattern.h"
+#include "model_pool.h"
 #include "scoring_budget.h"
 #include "scoring_queue.h"
 #include "tracker.h"
@@ -323,10 +333,11 @@ struct Stats {
   }
 };
 
-// The loaded models, built from the settings at READY->PAUSED.
+// The loaded models, taken at READY->PAUSED from the process's pools (model_pool.h) and given
+// back to them when released.
 struct Models {
-  std::string key;
-  std::unique_ptr<faceqan::RetinaFaceDetector> detector;
+  std::string key;  // the settings and the model files' identities they were loaded with
+  std::shared_ptr<faceqan::RetinaFaceDetector> detector;
   std::shared_ptr<faceqan::RecognitionModel> recognizer;
   std::unique_ptr<faceqan::FaceQanScorer> scorer;
   cv::Size crop_size;
@@ -538,7 +549,9 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           0, kMaxMinFaceSize, kDefaultMinFaceSize, playing_flags));
   g_object_class_install_property(gobject_class, PROP_MAX_FACES,
       g_param_spec_uint("max-faces", "Maximum faces",
-          "Score at most this many faces per frame, the largest ones (0: no limit)",
+          "Keep at most this many of the detector's faces per frame, the largest ones: the others "
+          "are neither published nor scored (0: no limit). Regions from use-upstream-rois are "
+          "all kept",
           0, kMaxMaxFaces, kDefaultMaxFaces, playing_flags));
   g_object_class_install_property(gobject_class, PROP_DETECTION_INTERVAL,
       g_param_spec_uint("detection-interval", "Detection interval",
@@ -826,19 +839,56 @@ static Settings settings_snapshot(GstFaceQan* self) {
 
 // ---- Models: loaded at READY->PAUSED; every failure becomes one GST_ELEMENT_ERROR here. ----
 
-static void load_models(Models& models, const Settings& s) {
+// Idle models kept per process for the next start (model_pool.h): enough for a few elements
+// restarting together. Never destroyed: a model may be given back while the process exits.
+constexpr std::size_t kIdleModels = 8;
+faceqan::gst::ModelPool<faceqan::RetinaFaceDetector>& detector_pool() {
+  static auto* pool = new faceqan::gst::ModelPool<faceqan::RetinaFaceDetector>(kIdleModels);
+  return *pool;
+}
+faceqan::gst::ModelPool<faceqan::RecognitionModel>& recognizer_pool() {
+  static auto* pool = new faceqan::gst::ModelPool<faceqan::RecognitionModel>(kIdleModels);
+  return *pool;
+}
+
+// The model files the settings name, and what identifies their contents now.
+struct ModelFiles {
+  std::string detector_path, recognizer_path;
+  std::string detector_key, recognizer_key;  // pool keys
+  std::string key;                           // Models::key
+};
+
+static ModelFiles resolve_model_files(const Settings& s) {
+  using faceqan::gst::file_identity;
+  ModelFiles files;
+  files.detector_path = faceqan::find_model(
+      s.detector_model.empty() ? faceqan::kDefaultDetectionModel : s.detector_model);
+  files.recognizer_path = faceqan::find_model(
+      s.recognizer_model.empty() ? faceqan::kDefaultRecognitionModel : s.recognizer_model);
+  // Each model with the description file it reads beside it.
+  files.detector_key =
+      file_identity(files.detector_path) + '\n' +
+      file_identity(std::filesystem::path(files.detector_path).replace_extension(".json").string());
+  const std::string description = faceqan::find_model_description(files.recognizer_path);
+  files.recognizer_key = file_identity(files.recognizer_path) + '\n' +
+                         (description.empty() ? "" : file_identity(description)) + '\n' +
+                         s.device;
+  files.key = s.model_key() + '\n' + files.detector_key + '\n' + files.recognizer_key;
+  return files;
+}
+
+static void load_models(Models& models, const Settings& s, const ModelFiles& files) {
   faceqan::set_cpu_threads(static_cast<int>(s.threads));
   Models loaded;
-  loaded.key = s.model_key();
-  const std::string detector_path =
-      faceqan::find_model(s.detector_model.empty() ? faceqan::kDefaultDetectionModel
-                                                   : s.detector_model);
-  loaded.detector =
-      std::make_unique<faceqan::RetinaFaceDetector>(detector_path, s.detector_settings());
-  const std::string recognizer_path =
-      faceqan::find_model(s.recognizer_model.empty() ? faceqan::kDefaultRecognitionModel
-                                                     : s.recognizer_model);
-  loaded.recognizer = faceqan::load_recognition_model(recognizer_path, s.device);
+  loaded.key = files.key;
+  loaded.detector = detector_pool().take(files.detector_key, [&] {
+    return std::make_shared<faceqan::RetinaFaceDetector>(files.detector_path,
+                                                         s.detector_settings());
+  });
+  loaded.detector->set_settings(s.detector_settings());  // a reused one has its last user's
+  loaded.recognizer = recognizer_pool().take(files.recognizer_key, [&] {
+    return faceqan::load_recognition_model(files.recognizer_path, s.device);
+  });
   faceqan::FaceQanSettings scoring;
   scoring.epsilon = s.epsilon;
   scoring.iterations = static_cast<int>(s.iterations);
@@ -855,13 +905,18 @@ static void load_models(Models& models, const Settings& s) {
 static bool start_models(GstFaceQan* self) {
   const Settings s = settings_snapshot(self);
   Models& models = self->state->models;
-  if (models.scorer && models.key == s.model_key()) return true;  // loaded with these settings
-  models = Models{};
   try {
-    load_models(models, s);
-    GST_INFO_OBJECT(self, "models loaded: detector %s, recognizer %s on %s, seed %" G_GINT64_FORMAT,
+    const ModelFiles files = resolve_model_files(s);
+    // Loaded with these settings from these very files (not rewritten since): nothing to do.
+    if (models.scorer && models.key == files.key) return true;
+    models = Models{};
+    load_models(models, s, files);
+    GST_INFO_OBJECT(self, "models ready: detector %s, recognizer %s on %s, seed %" G_GINT64_FORMAT
+                    " (pools: %zu loaded, %zu reused)",
                     models.detector->model_path().c_str(), models.recognizer->source().c_str(),
-                    models.recognizer->device().c_str(), models.scorer->seed());
+                    models.recognizer->device().c_str(), models.scorer->seed(),
+                    detector_pool().loaded() + recognizer_pool().loaded(),
+                    detector_pool().reused() + recognizer_pool().reused());
     return true;
   } catch (const faceqan::ModelLookupError& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Model not found: %s", e.what()), (nullptr));
@@ -1156,6 +1211,13 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
         gst_event_unref(event);
         return FALSE;
       }
+      // A new frame size makes the last detections meaningless: with detection-interval > 1
+      // they would be reused, in the old frame's coordinates, on the new frames. Detect anew.
+      if (st.have_info && (GST_VIDEO_INFO_WIDTH(&info) != GST_VIDEO_INFO_WIDTH(&st.info) ||
+                           GST_VIDEO_INFO_HEIGHT(&info) != GST_VIDEO_INFO_HEIGHT(&st.info))) {
+        st.last_detections.clear();
+        st.frames_seen = 0;
+      }
       st.info = info;
       st.have_info = true;
       break;
@@ -1380,7 +1442,7 @@ static bool finish_frame(GstFaceQan* self, const Settings& s, Queue::Finished& f
   }
   if (s.message) {
     GstStructure* structure =
-        faceqan::gst::frame_message_structure(buffer, st.segment, item.faces, results);
+        faceqan::gst::frame_message_structure(buffer, item.info, st.segment, item.faces, results);
     gst_element_post_message(GST_ELEMENT(self),
                              gst_message_new_element(GST_OBJECT(self), structure));
   }

@@ -26,14 +26,11 @@ ordered_json landmarks_json(const FaceLandmarks& landmarks) {
 
 // The box in whole pixels clipped to the frame, as the region meta has it.
 void put_pixel_box(ordered_json& object, const cv::Rect2f& box, int width, int height) {
-  const int x0 = std::clamp(static_cast<int>(std::floor(box.x)), 0, width);
-  const int y0 = std::clamp(static_cast<int>(std::floor(box.y)), 0, height);
-  const int x1 = std::clamp(static_cast<int>(std::ceil(box.x + box.width)), 0, width);
-  const int y1 = std::clamp(static_cast<int>(std::ceil(box.y + box.height)), 0, height);
-  object["x"] = x0;
-  object["y"] = y0;
-  object["w"] = x1 - x0;
-  object["h"] = y1 - y0;
+  const cv::Rect pixels = pixel_box(box, width, height);
+  object["x"] = pixels.x;
+  object["y"] = pixels.y;
+  object["w"] = pixels.width;
+  object["h"] = pixels.height;
 }
 
 }  // namespace

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Soak test: the faceqan element on ../shared/data/video/hamilton_clip.mp4 played in a loop for
+# FRAMES frames (default 10000, about 36 loops of the 275-frame clip) at cheap FaceQAN settings in
+# annotate mode with best frames saved to a temporary folder. Measures the process's resident
+# memory (VmRSS) once FRAMES_EARLY frames (default 500) have left the element and at the end,
+# frames in against frames out, and the wall time. Prints a Markdown table (docs/RELIABILITY.md).
+#
+#   nice -n 5 bench/soak.sh [FRAMES [FRAMES_EARLY]] [-- extra faceqan properties]
+#
+# The clip is decoded once into JPEG files which multifilesrc plays in a loop (timestamps keep
+# growing across loops, as from a live camera), so the loop costs a JPEG decode per frame instead
+# of a seek; identity eos-after=N+1 passes exactly N frames. FACEQAN_BUILD_DIR picks another
+# build (default: build/). Exit status 0 when frames out == frames in == FRAMES and memory grew by
+# less than 10% between the early sample and the end; 1 otherwise.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+video=${FACEQAN_DATA_DIR:-$root/../shared/data}/video/hamilton_clip.mp4
+frames=${1:-10000}
+early=${2:-500}
+shift $(( $# > 2 ? 2 : $# )) || true
+[ "${1:-}" = "--" ] && shift
+extra=("$@")
+[ -f "$video" ] || { echo "soak: missing $video" >&2; exit 1; }
+build=${FACEQAN_BUILD_DIR:-$root/build}  # the build whose element and faceqan-annotate run
+annotate=$build/bin/faceqan-annotate
+[ -x "$annotate" ] || { echo "soak: build first (missing $annotate)" >&2; exit 1; }
+export GST_PLUGIN_PATH=$build/lib/gstreamer-1.0
+export GST_REGISTRY=$build/gst-registry.bin
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+mkdir -p "$scratch/clip" "$scratch/best"
+gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \
+  jpegenc quality=95 ! multifilesink location="$scratch/clip/f%05d.jpg" > /dev/null
+clip_frames=$(ls "$scratch/clip" | wc -l)
+[ "$clip_frames" -gt 0 ] || { echo "soak: could not decode $video" >&2; exit 1; }
+
+log=$scratch/log.jsonl
+samples=$scratch/samples.txt
+start=$(date +%s.%N)
+"$annotate" "$log" \
+  multifilesrc location="$scratch/clip/f%05d.jpg" loop=true stop-index=$((clip_frames - 1)) \
+    caps="image/jpeg,framerate=30000/1001" ! jpegdec ! videoconvert ! \
+  identity eos-after=$((frames + 1)) ! \
+  faceqan threads=2 iterations=2 samples=2 mode=annotate message=true stats-interval=10000 \
+    best-frames=true best-location="$scratch/best/person-%05u.png" "${extra[@]}" ! \
+  fakesink sync=false > "$scratch/annotate.out" 2>&1 &
+pid=$!
+
+# Every 2 s: frames that have left the element (their per-frame messages; the log is written in
+# blocks, so this lags by a few frames) and the process's VmRSS in kB.
+: > "$samples"
+while kill -0 "$pid" 2> /dev/null; do
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
+  out=$(grep -c '"message":"faceqan"[,}]' "$log" 2> /dev/null || true)
+  [ -n "$rss" ] && echo "$(date +%s.%N) ${out:-0} $rss ${hwm:-0}" >> "$samples"
+  sleep 2
+done
+status=0
+wait "$pid" || status=$?
+end=$(date +%s.%N)
+if [ "$status" -ne 0 ]; then
+  echo "soak: faceqan-annotate failed ($status):" >&2
+  cat "$scratch/annotate.out" >&2
+fi
+
+/usr/bin/python3 - "$log" "$samples" "$start" "$end" "$frames" "$early" "$clip_frames" \
+  "$scratch/best" "$status" <<'PY'
+import json, os, sys
+log, samples, start, end, frames, early, clip_frames, best_dir, status = sys.argv[1:]
+frames, early, clip_frames, status = int(frames), int(early), int(clip_frames), int(status)
+lines = [json.loads(l) for l in open(log)]
+stats = [l for l in lines if l["message"] == "faceqan-stats"]
+per_frame = sum(1 for l in lines if l["message"] == "faceqan")
+bests = sum(1 for l in lines if l["message"] == "faceqan-best")
+final = stats[-1] if stats else {"frames_in": 0, "frames_out": 0, "faces_detected": 0,
+                                 "faces_scored": 0, "skipped": 0, "dropped": 0}
+rows = [l.split() for l in open(samples)]
+rows = [(float(t), int(o), int(r), int(h)) for t, o, r, h in rows]
+at_early = next((r for r in rows if r[1] >= early), None)
+last = rows[-1] if rows else None
+seconds = float(end) - float(start)
+crops = len([f for f in os.listdir(best_dir) if f.endswith(".png")])
+mb = lambda kb: kb / 1024.0
+growth = (last[2] - at_early[2]) / at_early[2] * 100 if at_early and last else float("nan")
+ok = (status == 0 and final["frames_in"] == frames and final["frames_out"] == frames
+      and per_frame == frames and growth < 10)
+print("| frames in | frames out | per-frame messages | loops | faces detected | faces scored "
+      "| best messages | crops saved | wall min | frames/s | VmRSS at %d MB | VmRSS at end MB "
+      "| growth | VmHWM MB | result |" % early)
+print("|" + "---:|" * 14 + "---|")
+print("| %d | %d | %d | %.1f | %d | %d | %d | %d | %.1f | %.2f | %.0f | %.0f | %+.1f%% | %.0f | %s |" % (
+    final["frames_in"], final["frames_out"], per_frame, frames / clip_frames,
+    final["faces_detected"], final["faces_scored"], bests, crops, seconds / 60,
+    final["frames_out"] / seconds, mb(at_early[2]) if at_early else float("nan"),
+    mb(last[2]) if last else float("nan"), growth, mb(last[3]) if last else float("nan"),
+    "pass" if ok else "FAIL"))
+if at_early:
+    print("\nVmRSS sampled every 2 s: %d samples; at %d frames out after %.0f s; last at %d frames "
+          "out after %.0f s" % (len(rows), at_early[1], at_early[0] - float(start), last[1],
+                                last[0] - float(start)))
+    # The memory curve, ten points, to tell a steady leak from a plateau.
+    step = max(1, len(rows) // 10)
+    print("frames out -> VmRSS MB: " + ", ".join(
+        "%d: %.0f" % (r[1], mb(r[2])) for r in rows[::step] + [rows[-1]]))
+sys.exit(0 if ok else 1)
+PY
