@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
             gst_structure_has_name(s, "faceqan-best")) {
           nlohmann::json line = structure_to_json(s);
           line["message"] = gst_structure_get_name(s);
+          line["element"] = GST_OBJECT_NAME(message->src);
           log << line.dump() << '\n';
         }
         break;
