@@ -76,7 +76,7 @@ table() {
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   local label
   for label in "$@"; do
-    [ -f "$scratch/$label.row" ] && tr '\t' '|' < "$scratch/$label.row" | sed 's/^/| /; s/$/ |/'
+    [ -f "$scratch/$label.row" ] && sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$scratch/$label.row"
   done
 }
 

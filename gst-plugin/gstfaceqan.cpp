@@ -14,6 +14,13 @@
  * their original order with their original timestamps once their faces are scored; the delay is
  * reported in the LATENCY query.
  *
+ * Several faceqan elements in one process (one per camera) share one recognition model and
+ * scoring thread when they agree on recognizer-model, device, threads, epsilon, iterations,
+ * samples, exponent and seed (shared-scorer=true, the default): faces from all streams are
+ * batched together, taken round-robin one face per stream so that no stream starves another,
+ * and each element still releases its own frames in order. shared-scorer=false gives an element
+ * its own model and thread.
+ *
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
@@ -38,7 +45,8 @@
  * `dropped`, `faces-detected`, `faces-scored` (totals), #gdouble `frames-per-second`,
  * `faces-detected-per-second`, `faces-scored-per-second` (over the interval), #guint
  * `queue-depth` (frames held now), #GstClockTime `latency` and `max-latency` (mean and
- * largest time a frame spent in the element during the interval).
+ * largest time a frame spent in the element during the interval), #guint `scorer-streams`
+ * (elements sharing this element's scorer now, itself included).
  *
  * Faces are followed across frames (tracker.h): each gets a stable `track-id`, in the metadata,
  * the messages and the JSON export. With scoring=budget (the default) only the faces that can
@@ -1281,7 +1289,7 @@ static void post_stats(GstFaceQan* self, const Settings& s, bool final_message) 
       "faces-scored", G_TYPE_UINT64, stats.faces_scored.load(),
       "frames-per-second", G_TYPE_DOUBLE, rate(stats.interval_frames),
       "faces-detected-per-second", G_TYPE_DOUBLE, rate(stats.interval_detected),
-      "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored.load()),
+      "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored.exchange(0)),
       "queue-depth", G_TYPE_UINT, static_cast<guint>(st.queue.frames()),
       "latency", G_TYPE_UINT64, mean_latency,
       "max-latency", G_TYPE_UINT64, nanoseconds(stats.latency_max),
@@ -1289,7 +1297,7 @@ static void post_stats(GstFaceQan* self, const Settings& s, bool final_message) 
   gst_element_post_message(GST_ELEMENT(self),
                            gst_message_new_element(GST_OBJECT(self), structure));
   stats.interval_start = now;
-  stats.interval_frames = stats.interval_detected = stats.interval_scored = 0;
+  stats.interval_frames = stats.interval_detected = 0;
   stats.latency_sum = stats.latency_max = {};
 }
 
