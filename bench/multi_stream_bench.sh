@@ -15,7 +15,9 @@
 # time since it started (model loading excluded) and the mean time a frame spent in it. The total
 # faces scored/s is all streams' faces over the longest stream's time. Checks: the shared run's
 # total faces/s at least 0.9x one stream's, and the worst stream's mean latency at most 2x the
-# best's (a line "check: ..." per mode; the exit status stays 0).
+# best's (a line "check: ..." per mode; the exit status stays 0). "CPU s" is the process's user +
+# system time: faces per CPU second is less sensitive to other load on the machine than faces
+# per wall second (but counts OpenMP threads spinning at their barriers).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 video=${FACEQAN_DATA_DIR:-$root/../shared/data}/video/hamilton_clip.mp4
@@ -41,13 +43,15 @@ run() {
       faceqan name="stream$i" threads=2 iterations=2 samples=4 stats-interval=3600000 "$@"
       "${extra[@]}" ! fakesink sync=false)
   done
-  local log=$scratch/$label.jsonl start end
+  local log=$scratch/$label.jsonl start end TIMEFORMAT=%U+%S
   start=$(date +%s.%N)
-  "$root/build/bin/faceqan-annotate" "$log" "${pipeline[@]}" > /dev/null
+  { time "$root/build/bin/faceqan-annotate" "$log" "${pipeline[@]}" > /dev/null; } 2> "$scratch/$label.cpu"
   end=$(date +%s.%N)
-  /usr/bin/python3 - "$log" "$label" "$count" "$start" "$end" "$*" > "$scratch/$label.row" <<'PY'
+  /usr/bin/python3 - "$log" "$label" "$count" "$start" "$end" "$*" "$(tail -1 "$scratch/$label.cpu")" \
+    > "$scratch/$label.row" <<'PY'
 import json, sys
-log, label, count, start, end, props = sys.argv[1:]
+log, label, count, start, end, props, cpu = sys.argv[1:]
+cpu = sum(float(x) for x in cpu.split("+"))
 last = {}
 for line in open(log):
     m = json.loads(line)
@@ -64,16 +68,16 @@ def seconds(s):  # the element's own time: faces / (faces per second over its wh
 elapsed = max(seconds(s) for s in last.values())
 lat = [s["latency"] / 1e6 for s in last.values()]
 streams_seen = max(s.get("scorer_streams", 0) for s in last.values())
-print("%s\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.2f\t%d" % (
+print("%s\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%.1f\t%.3f" % (
     label, props, int(count), frames, faces, float(end) - float(start), elapsed,
     faces / elapsed if elapsed > 0 else 0.0, min(lat), max(lat),
-    max(lat) / min(lat) if min(lat) > 0 else 0.0, streams_seen))
+    max(lat) / min(lat) if min(lat) > 0 else 0.0, streams_seen, cpu, faces / cpu if cpu else 0.0))
 PY
 }
 
 table() {
-  echo "| run | properties | streams | frames | faces scored | wall s | element s | faces scored/s | best mean latency ms | worst mean latency ms | worst/best | scorer-streams |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| run | properties | streams | frames | faces scored | wall s | element s | faces scored/s | best mean latency ms | worst mean latency ms | worst/best | scorer-streams | CPU s | faces/CPU s |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   local label
   for label in "$@"; do
     [ -f "$scratch/$label.row" ] && sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$scratch/$label.row"
