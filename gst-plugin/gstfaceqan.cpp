@@ -20,6 +20,13 @@
  * without reading the files again, while a file rewritten or replaced in between (another size,
  * inode or modification time) is read anew.
  *
+ * Several faceqan elements in one process (one per camera) share one recognition model and
+ * scoring thread when they agree on recognizer-model, device, threads, epsilon, iterations,
+ * samples, exponent and seed (shared-scorer=true, the default): faces from all streams are
+ * batched together, taken round-robin one face per stream so that no stream starves another,
+ * and each element still releases its own frames in order. shared-scorer=false gives an element
+ * its own model and thread.
+ *
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
@@ -45,7 +52,8 @@
  * `dropped`, `faces-detected`, `faces-scored` (totals), #gdouble `frames-per-second`,
  * `faces-detected-per-second`, `faces-scored-per-second` (over the interval), #guint
  * `queue-depth` (frames held now), #GstClockTime `latency` and `max-latency` (mean and
- * largest time a frame spent in the element during the interval).
+ * largest time a frame spent in the element during the interval), #guint `scorer-streams`
+ * (elements sharing this element's scorer now, itself included).
  *
  * Faces are followed across frames (tracker.h): each gets a stable `track-id`, in the metadata,
  * the messages and the JSON export. With scoring=budget (the default) only the faces that can
@@ -102,6 +110,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -119,6 +128,7 @@
 #include "model_pool.h"
 #include "scoring_budget.h"
 #include "scoring_queue.h"
+#include "shared_scorer.h"
 #include "tracker.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_faceqan_debug);
@@ -134,6 +144,7 @@ using faceqan::gst::TrackId;
 using faceqan::gst::FaceRecord;
 using faceqan::gst::OverloadPolicy;
 using faceqan::gst::PendingFace;
+using faceqan::gst::SharedScorer;
 using Clock = std::chrono::steady_clock;
 
 enum class Mode { kAnnotate, kDrop };
@@ -179,6 +190,7 @@ enum {
   PROP_BEST_INTERVAL,
   PROP_JSON_LOCATION,
   PROP_CALIBRATION,
+  PROP_SHARED_SCORER,
 };
 
 // Every property's default and range, in one place.
@@ -220,6 +232,7 @@ constexpr double kDefaultTrackMinSimilarity = 0.3;
 constexpr gboolean kDefaultBestFrames = FALSE;
 constexpr gboolean kDefaultBestSaveFrame = FALSE;
 constexpr guint kDefaultBestInterval = 0, kMaxBestInterval = 86400;  // seconds
+constexpr gboolean kDefaultSharedScorer = TRUE;
 
 // The property values, read and written under the object lock.
 struct Settings {
@@ -261,6 +274,7 @@ struct Settings {
   guint best_interval = kDefaultBestInterval;
   std::string json_location;
   std::string calibration;
+  bool shared_scorer = kDefaultSharedScorer;
 
   faceqan::gst::BudgetSettings budget_settings() const {
     return {budget_min_eye_distance, budget_min_interval / 1000.0, budget_max_rate, budget_margin};
@@ -284,7 +298,8 @@ struct Settings {
     return detector_model + '\n' + recognizer_model + '\n' + device + '\n' +
            std::to_string(threads) + '\n' + std::to_string(epsilon) + '\n' +
            std::to_string(iterations) + '\n' + std::to_string(samples) + '\n' +
-           std::to_string(exponent) + '\n' + std::to_string(seed);
+           std::to_string(exponent) + '\n' + std::to_string(seed) + '\n' +
+           std::to_string(shared_scorer);
   }
 };
 
@@ -322,7 +337,8 @@ struct Stats {
   std::atomic<guint64> faces_detected{0}, faces_scored{0};
   // Worker only:
   Clock::time_point interval_start = Clock::now();
-  guint64 interval_frames = 0, interval_detected = 0, interval_scored = 0;
+  guint64 interval_frames = 0, interval_detected = 0;
+  std::atomic<guint64> interval_scored{0};  // counted where results arrive (the scorer's thread)
   Clock::duration latency_sum{}, latency_max{};
 
   void reset() {
@@ -333,13 +349,14 @@ struct Stats {
   }
 };
 
-// The loaded models, taken at READY->PAUSED from the process's pools (model_pool.h) and given
-// back to them when released.
+// The loaded models, built from the settings at READY->PAUSED. The detector comes from the
+// process's pool (model_pool.h); the recognizer and FaceQAN scorer live in a SharedScorer, shared
+// with the other elements of the process that have the same scorer key (shared-scorer=true) or
+// private. Its recognizer also comes from a pool, so a restart does not read the file again.
 struct Models {
   std::string key;  // the settings and the model files' identities they were loaded with
   std::shared_ptr<faceqan::RetinaFaceDetector> detector;
-  std::shared_ptr<faceqan::RecognitionModel> recognizer;
-  std::unique_ptr<faceqan::FaceQanScorer> scorer;
+  std::shared_ptr<SharedScorer> scorer;
   cv::Size crop_size;
 };
 
@@ -348,6 +365,12 @@ struct State {
   Settings settings;  // under the object lock
   Models models;
   Queue queue;
+  // This stream's connection to the scorer, from READY->PAUSED to PAUSED->READY. Declared after
+  // the queue so that it closes (no more callbacks into the queue) before the queue goes.
+  std::unique_ptr<SharedScorer::Client> client;
+  // Set by a failed batch (on the scorer's thread); the src pad task turns it into an error.
+  std::mutex scoring_error_mutex;
+  std::string scoring_error;
   std::atomic<GstFlowReturn> src_result{GST_FLOW_FLUSHING};
   std::atomic<bool> eos_received{false};
 
@@ -375,6 +398,7 @@ struct State {
   // answer included, in nanoseconds; the worker writes, the query reads.
   std::atomic<gint64> worst_batch{0};
   std::atomic<gint64> reported_batch{0};
+  gint64 latency_posted = 0;  // worker only: the worst_batch a LATENCY message was posted for
   Stats stats;
 };
 
@@ -670,6 +694,14 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           "monotone) among the calibration images (docs/EVALUATION.md). A missing or malformed "
           "file fails the start. Empty: no quality-100",
           "", ready_flags));
+  g_object_class_install_property(gobject_class, PROP_SHARED_SCORER,
+      g_param_spec_boolean("shared-scorer", "Shared scorer",
+          "Share one recognition model and scoring thread with the other faceqan elements of the "
+          "process that have the same recognizer-model, device, threads, epsilon, iterations, "
+          "samples, exponent and seed: their faces are batched together, round-robin between "
+          "streams, and each element still releases its own frames in order. false: this "
+          "element loads and runs its own",
+          kDefaultSharedScorer, ready_flags));
 
   gst_element_class_set_static_metadata(element_class, "FaceQAN face quality",
       "Filter/Analyzer/Video",
@@ -706,7 +738,9 @@ static void gst_faceqan_init(GstFaceQan* self) {
 }
 
 static void gst_faceqan_finalize(GObject* object) {
-  delete GST_FACEQAN(object)->state;
+  State* state = GST_FACEQAN(object)->state;
+  state->client.reset();  // normally already closed at PAUSED->READY
+  delete state;
   G_OBJECT_CLASS(gst_faceqan_parent_class)->finalize(object);
 }
 
@@ -774,6 +808,7 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
     case PROP_BEST_INTERVAL: s.best_interval = g_value_get_uint(value); break;
     case PROP_JSON_LOCATION: s.json_location = string_value(); break;
     case PROP_CALIBRATION: s.calibration = string_value(); break;
+    case PROP_SHARED_SCORER: s.shared_scorer = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   const faceqan::gst::QueueLimits limits = s.queue_limits();
@@ -825,9 +860,20 @@ static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* val
     case PROP_BEST_INTERVAL: g_value_set_uint(value, s.best_interval); break;
     case PROP_JSON_LOCATION: g_value_set_string(value, s.json_location.c_str()); break;
     case PROP_CALIBRATION: g_value_set_string(value, s.calibration.c_str()); break;
+    case PROP_SHARED_SCORER: g_value_set_boolean(value, s.shared_scorer); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
+}
+
+static void set_scoring_error(State& st, const std::string& error) {
+  std::lock_guard<std::mutex> lock(st.scoring_error_mutex);
+  st.scoring_error = error;
+}
+
+static std::string scoring_error(State& st) {
+  std::lock_guard<std::mutex> lock(st.scoring_error_mutex);
+  return st.scoring_error;
 }
 
 static Settings settings_snapshot(GstFaceQan* self) {
@@ -877,6 +923,61 @@ static ModelFiles resolve_model_files(const Settings& s) {
   return files;
 }
 
+// What elements must agree on to share a scorer: the recognition model file (resolved), the
+// device it runs on (auto resolved), the CPU threads and every FaceQAN setting that changes a
+// score (epsilon, iterations, samples, exponent, seed). Batching settings (batch-size,
+// max-latency, queue-size, overload) and everything about detection, tracking and the budget
+// stay per element.
+static std::string shared_scorer_key(const ModelFiles& files, const Settings& s) {
+  // The file by its contents' identity: a model replaced on disk is not shared with its old self.
+  std::error_code ignored;
+  std::string path = std::filesystem::weakly_canonical(files.recognizer_path, ignored).string();
+  if (path.empty()) path = files.recognizer_path;
+  path += '\n' + files.recognizer_key;
+  std::string device = s.device;
+  if (device == "auto") device = faceqan::cuda_available() ? "cuda:0" : "cpu";
+  if (device == "cuda") device = "cuda:0";
+  char epsilon[32];
+  g_ascii_dtostr(epsilon, sizeof epsilon, s.epsilon);  // exact, locale-independent
+  return path + '\n' + device + '\n' + std::to_string(s.threads) + '\n' + epsilon + '\n' +
+         std::to_string(s.iterations) + '\n' + std::to_string(s.samples) + '\n' +
+         std::to_string(s.exponent) + '\n' + std::to_string(s.seed);
+}
+
+// Loads the recognizer and builds the FaceQAN scorer behind a SharedScorer.
+static std::shared_ptr<SharedScorer> make_scorer(const ModelFiles& files, const Settings& s) {
+  std::shared_ptr<faceqan::RecognitionModel> recognizer =
+      recognizer_pool().take(files.recognizer_key, [&] {
+        return faceqan::load_recognition_model(files.recognizer_path, s.device);
+      });
+  faceqan::FaceQanSettings scoring;
+  scoring.epsilon = s.epsilon;
+  scoring.iterations = static_cast<int>(s.iterations);
+  scoring.samples = static_cast<int>(s.samples);
+  scoring.exponent = static_cast<int>(s.exponent);
+  scoring.seed = s.seed;
+  scoring.validate();
+  auto scorer = std::make_shared<faceqan::FaceQanScorer>(recognizer, scoring);
+  const faceqan::ModelContract& contract = recognizer->contract();
+  const cv::Size size(contract.input_width, contract.input_height);
+  SharedScorer::Info info;
+  info.input_width = size.width;
+  info.input_height = size.height;
+  info.description = "recognizer " + recognizer->source() + " on " + recognizer->device() +
+                     ", seed " + std::to_string(scorer->seed());
+  // Only the scorer's worker thread calls this.
+  return std::make_shared<SharedScorer>(
+      [scorer, size](const std::vector<PendingFace>& faces) {
+        std::vector<faceqan::FaceImage> images;
+        images.reserve(faces.size());
+        for (const PendingFace& face : faces) {
+          images.push_back({face.pixels.data(), size.width, size.height, face.key});
+        }
+        return scorer->score(images);
+      },
+      std::move(info));
+}
+
 static void load_models(Models& models, const Settings& s, const ModelFiles& files) {
   faceqan::set_cpu_threads(static_cast<int>(s.threads));
   Models loaded;
@@ -886,19 +987,12 @@ static void load_models(Models& models, const Settings& s, const ModelFiles& fil
                                                          s.detector_settings());
   });
   loaded.detector->set_settings(s.detector_settings());  // a reused one has its last user's
-  loaded.recognizer = recognizer_pool().take(files.recognizer_key, [&] {
-    return faceqan::load_recognition_model(files.recognizer_path, s.device);
-  });
-  faceqan::FaceQanSettings scoring;
-  scoring.epsilon = s.epsilon;
-  scoring.iterations = static_cast<int>(s.iterations);
-  scoring.samples = static_cast<int>(s.samples);
-  scoring.exponent = static_cast<int>(s.exponent);
-  scoring.seed = s.seed;
-  scoring.validate();
-  loaded.scorer = std::make_unique<faceqan::FaceQanScorer>(loaded.recognizer, scoring);
-  const faceqan::ModelContract& contract = loaded.recognizer->contract();
-  loaded.crop_size = cv::Size(contract.input_width, contract.input_height);
+  loaded.scorer = s.shared_scorer
+                      ? SharedScorer::acquire(shared_scorer_key(files, s),
+                                              [&] { return make_scorer(files, s); })
+                      : make_scorer(files, s);
+  const SharedScorer::Info& info = loaded.scorer->info();
+  loaded.crop_size = cv::Size(info.input_width, info.input_height);
   models = std::move(loaded);
 }
 
@@ -911,10 +1005,9 @@ static bool start_models(GstFaceQan* self) {
     if (models.scorer && models.key == files.key) return true;
     models = Models{};
     load_models(models, s, files);
-    GST_INFO_OBJECT(self, "models ready: detector %s, recognizer %s on %s, seed %" G_GINT64_FORMAT
-                    " (pools: %zu loaded, %zu reused)",
-                    models.detector->model_path().c_str(), models.recognizer->source().c_str(),
-                    models.recognizer->device().c_str(), models.scorer->seed(),
+    GST_INFO_OBJECT(self, "models ready: detector %s, %s%s (pools: %zu loaded, %zu reused)",
+                    models.detector->model_path().c_str(),
+                    models.scorer->info().description.c_str(), s.shared_scorer ? " (shared)" : "",
                     detector_pool().loaded() + recognizer_pool().loaded(),
                     detector_pool().reused() + recognizer_pool().reused());
     return true;
@@ -994,6 +1087,9 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
       st.stats.reset();
       gst_segment_init(&st.segment, GST_FORMAT_TIME);
       st.queue.set_limits(s.queue_limits());
+      set_scoring_error(st, "");
+      st.latency_posted = 0;
+      st.client = st.models.scorer->connect(s.batch_size);
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -1006,12 +1102,17 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_faceqan_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    // Our jobs still waiting in the scorer are dropped; the other streams sharing it go on.
+    st.client.reset();
     // The worker has stopped: best frames of tracks still open (no EOS came) are handed out now,
     // not lost.
     emit_best_frames(self, settings_snapshot(self), st.best.take_all());
     st.json.close();
   }
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL) st.models = Models{};
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    st.client.reset();  // a failed READY->PAUSED may have left it connected
+    st.models = Models{};
+  }
   return ret;
 }
 
@@ -1182,7 +1283,10 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       const gboolean ret = gst_pad_push_event(self->srcpad, event);
       st.queue.set_flushing(true);
       st.src_result = GST_FLOW_FLUSHING;
-      gst_pad_pause_task(self->srcpad);  // waits for a batch being scored
+      gst_pad_pause_task(self->srcpad);
+      // Our faces waiting in the (shared) scorer are dropped; a batch being scored goes on for
+      // the other streams, and its results for us are discarded.
+      if (st.client) st.client->cancel();
       // The worker is paused: the tracks' best frames so far are handed out, not flushed away.
       emit_best_frames(self, settings_snapshot(self), st.best.take_all());
       return ret;
@@ -1192,6 +1296,7 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       st.queue.set_flushing(false);
       st.src_result = GST_FLOW_OK;
       st.eos_received = false;
+      set_scoring_error(st, "");
       gst_segment_init(&st.segment, GST_FORMAT_TIME);  // the worker is paused: safe
       // After a flush (a seek) the faces start anew: new tracks, a fresh budget.
       st.tracker.end_all(nullptr);
@@ -1275,38 +1380,59 @@ static void post_stats(GstFaceQan* self, const Settings& s, bool final_message) 
       "faces-scored", G_TYPE_UINT64, stats.faces_scored.load(),
       "frames-per-second", G_TYPE_DOUBLE, rate(stats.interval_frames),
       "faces-detected-per-second", G_TYPE_DOUBLE, rate(stats.interval_detected),
-      "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored),
+      "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored.exchange(0)),
       "queue-depth", G_TYPE_UINT, static_cast<guint>(st.queue.frames()),
       "latency", G_TYPE_UINT64, mean_latency,
-      "max-latency", G_TYPE_UINT64, nanoseconds(stats.latency_max), nullptr);
+      "max-latency", G_TYPE_UINT64, nanoseconds(stats.latency_max),
+      "scorer-streams", G_TYPE_UINT, static_cast<guint>(st.models.scorer->clients()), nullptr);
   gst_element_post_message(GST_ELEMENT(self),
                            gst_message_new_element(GST_OBJECT(self), structure));
   stats.interval_start = now;
-  stats.interval_frames = stats.interval_detected = stats.interval_scored = 0;
+  stats.interval_frames = stats.interval_detected = 0;
   stats.latency_sum = stats.latency_max = {};
 }
 
-static void score_batch(GstFaceQan* self, Queue::Batch& batch) {
+// Hands a batch of this stream's faces to the (shared) scorer. The results come back on the
+// scorer's thread into the queue, where this task finds the frames finished.
+static void submit_batch(GstFaceQan* self, Queue::Batch& batch) {
   State& st = *self->state;
-  std::vector<faceqan::FaceImage> images;
-  images.reserve(batch.faces.size());
-  for (const PendingFace& face : batch.faces) {
-    images.push_back({face.pixels.data(), st.models.crop_size.width, st.models.crop_size.height,
-                      face.key});
+  Queue::Batch owners;  // what complete() needs; the pixels go to the scorer
+  owners.generation = batch.generation;
+  owners.owners = std::move(batch.owners);
+  const std::size_t count = batch.faces.size();
+  st.client->set_batch_size(settings_snapshot(self).batch_size);
+  auto done = [self, owners = std::move(owners), count](SharedScorer::Outcome outcome) {
+    State& st = *self->state;
+    if (!outcome.error.empty()) {
+      // Stops the task (next() returns kStop), which reports the error.
+      set_scoring_error(st, outcome.error);
+      st.queue.set_flushing(true);
+      return;
+    }
+    GST_DEBUG_OBJECT(self, "scored %zu faces (batch took %.3f s)", count,
+                     std::chrono::duration<double>(outcome.took).count());
+    st.stats.faces_scored += count;
+    st.stats.interval_scored += count;
+    // Scoring time is part of the delay we add (the task posts a LATENCY message if it grows).
+    const gint64 took_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(outcome.took).count();
+    gint64 worst = st.worst_batch;
+    while (took_ns > worst && !st.worst_batch.compare_exchange_weak(worst, took_ns)) {
+    }
+    st.queue.complete(owners, std::move(outcome.results));
+  };
+  if (!st.client->submit(std::move(batch.faces), std::move(done))) {
+    GST_DEBUG_OBJECT(self, "scorer connection closed: batch dropped");
   }
-  const Clock::time_point start = Clock::now();
-  std::vector<FaceQuality> results = st.models.scorer->score(images);
-  const Clock::duration took = Clock::now() - start;
-  GST_DEBUG_OBJECT(self, "scored %zu faces in %.3f s", images.size(),
-                   std::chrono::duration<double>(took).count());
-  st.stats.faces_scored += images.size();
-  st.stats.interval_scored += images.size();
-  st.queue.complete(batch, std::move(results));
+}
 
-  // Scoring time is part of the delay we add: tell the pipeline when it grows noticeably.
-  const gint64 took_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
-  if (took_ns > st.worst_batch) st.worst_batch = took_ns;
-  if (st.worst_batch > st.reported_batch + st.reported_batch / 4 + 5 * GST_MSECOND) {
+// Tells the pipeline when the scoring time (part of the latency we add) grew noticeably.
+static void maybe_post_latency(GstFaceQan* self) {
+  State& st = *self->state;
+  const gint64 worst = st.worst_batch;
+  if (worst == st.latency_posted) return;
+  if (worst > st.reported_batch + st.reported_batch / 4 + 5 * GST_MSECOND) {
+    st.latency_posted = worst;
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   }
 }
@@ -1512,19 +1638,19 @@ static void gst_faceqan_loop(GstFaceQan* self) {
   switch (work.kind) {
     case Queue::Work::Kind::kStop:
       ret = GST_FLOW_FLUSHING;
-      break;
-    case Queue::Work::Kind::kScore:
-      try {
-        score_batch(self, work.batch);
-      } catch (const std::exception& e) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("FaceQAN scoring failed"), ("%s", e.what()));
+      if (const std::string error = scoring_error(st); !error.empty()) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("FaceQAN scoring failed"), ("%s", error.c_str()));
         ret = GST_FLOW_ERROR;
       }
+      break;
+    case Queue::Work::Kind::kScore:
+      submit_batch(self, work.batch);
       break;
     case Queue::Work::Kind::kPush:
       ret = push_finished(self, *work.finished);
       break;
   }
+  maybe_post_latency(self);
   if (ret == GST_FLOW_OK) return;
 
   GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
@@ -1532,6 +1658,7 @@ static void gst_faceqan_loop(GstFaceQan* self) {
   // Nothing queued can leave any more: wake a chain() blocked on the full queue (it returns
   // src_result) and a draining query, until a flush or a restart.
   st.queue.set_flushing(true);
+  st.client->cancel();  // our faces still waiting in the scorer are not wanted
   gst_pad_pause_task(self->srcpad);
   // As queue does: once upstream has sent EOS nobody else will see a fatal flow return.
   if (ret != GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && st.eos_received) {
@@ -1555,7 +1682,9 @@ static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, Gs
   }
   st.queue.set_flushing(true);
   st.src_result = GST_FLOW_FLUSHING;
-  return gst_pad_stop_task(pad);
+  const gboolean stopped = gst_pad_stop_task(pad);
+  if (st.client) st.client->cancel();  // the task has stopped: it submits nothing more
+  return stopped;
 }
 
 static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {

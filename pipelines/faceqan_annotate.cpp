@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
             gst_structure_has_name(s, "faceqan-best")) {
           nlohmann::json line = structure_to_json(s);
           line["message"] = gst_structure_get_name(s);
+          line["element"] = GST_OBJECT_NAME(message->src);
+          line["received"] = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
           log << line.dump() << '\n';
         }
         break;
