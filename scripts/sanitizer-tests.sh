@@ -43,18 +43,34 @@ export GST_REGISTRY_FORK=no
 # Everything else that ctest knows runs, so a new test is covered without touching this list.
 declare -A excluded=(
 )
+# Tests run with part of their cases left out (GTEST_FILTER), each with its reason.
+declare -A filtered=(
+  [faceqan_scorer_test]="-FaceQanTest.AlignedLfwFacesScoreInUnitIntervalAndDegradedCopiesScoreLower"
+)
+declare -A filtered_reason=(
+  [faceqan_scorer_test]="AlignedLfwFaces...: 60 faces at the paper's settings (l 5, k 10), 100-240 s \
+normally and over its 1200 s timeout under ASan on a loaded 2-core machine; the time is LibTorch's \
+uninstrumented kernels. The scorer's own code (batching, seeds, aggregation, symmetry, errors) runs \
+in the suite's other 7 FaceQAN cases and in the aggregation and settings cases."
+)
 # Tests whose programs are not the project's (gst-inspect-1.0, gst-launch-1.0 in the pipeline
 # scripts, sh): they load the instrumented plugin, so the ASan runtime is preloaded into them.
 # Leak checking is off there: those programs' own allocations are not the project's.
 preloaded=(faceqan_gst_inspect faceqan_gst_pipelines)
 
 regex() { local IFS='|'; printf '^(%s)$' "$*"; }
-skip=("${!excluded[@]}" "${preloaded[@]}")
+skip=("${!excluded[@]}" "${!filtered[@]}" "${preloaded[@]}")
 echo "sanitizer-tests: excluded tests:"
 for name in "${!excluded[@]}"; do echo "  $name: ${excluded[$name]}"; done
+echo "sanitizer-tests: tests with cases left out:"
+for name in "${!filtered[@]}"; do echo "  $name: ${filtered_reason[$name]}"; done
 
 status=0
 ctest --test-dir "$build" --output-on-failure -E "$(regex "${skip[@]}")" || status=1
+for name in "${!filtered[@]}"; do
+  GTEST_FILTER=${filtered[$name]} \
+    ctest --test-dir "$build" --output-on-failure -R "$(regex "$name")" || status=1
+done
 echo "sanitizer-tests: tests with the ASan runtime preloaded: ${preloaded[*]}"
 LD_PRELOAD=$(gcc -print-file-name=libasan.so) \
 ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0:verify_asan_link_order=0" \
