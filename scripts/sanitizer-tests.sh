@@ -53,17 +53,28 @@ normally and over its 1200 s timeout under ASan on a loaded 2-core machine; the 
 uninstrumented kernels. The scorer's own code (batching, seeds, aggregation, symmetry, errors) runs \
 in the suite's other 7 FaceQAN cases and in the aggregation and settings cases."
 )
+# Tests run without leak checking (ASan and UBSan still on), each with its reason.
+declare -A noleak=(
+  [main_job_test]="faceqan-annotate with x264enc/mp4mux: LeakSanitizer's own tracer crashes at \
+exit (\"Tracer caught signal 11\", \"LeakSanitizer has encountered a fatal error\") while stopping \
+the pipeline's uninstrumented threads (in every run seen)."
+  [faceqan_gst_element_tests]="the same LeakSanitizer tracer crash at exit, in one of the two runs \
+seen (the other ran the leak check: it found only GLib's, see lsan.supp); the element's leaks are \
+checked in faceqan_gst_lifecycle_tests and faceqan_gst_best_frames_clip_tests."
+)
 # Tests whose programs are not the project's (gst-inspect-1.0, gst-launch-1.0 in the pipeline
 # scripts, sh): they load the instrumented plugin, so the ASan runtime is preloaded into them.
 # Leak checking is off there: those programs' own allocations are not the project's.
 preloaded=(faceqan_gst_inspect faceqan_gst_pipelines)
 
 regex() { local IFS='|'; printf '^(%s)$' "$*"; }
-skip=("${!excluded[@]}" "${!filtered[@]}" "${preloaded[@]}")
+skip=("${!excluded[@]}" "${!filtered[@]}" "${!noleak[@]}" "${preloaded[@]}")
 echo "sanitizer-tests: excluded tests:"
 for name in "${!excluded[@]}"; do echo "  $name: ${excluded[$name]}"; done
 echo "sanitizer-tests: tests with cases left out:"
 for name in "${!filtered[@]}"; do echo "  $name: ${filtered_reason[$name]}"; done
+echo "sanitizer-tests: tests without leak checking:"
+for name in "${!noleak[@]}"; do echo "  $name: ${noleak[$name]}"; done
 
 status=0
 ctest --test-dir "$build" --output-on-failure -E "$(regex "${skip[@]}")" || status=1
@@ -71,6 +82,8 @@ for name in "${!filtered[@]}"; do
   GTEST_FILTER=${filtered[$name]} \
     ctest --test-dir "$build" --output-on-failure -R "$(regex "$name")" || status=1
 done
+ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
+  ctest --test-dir "$build" --output-on-failure -R "$(regex "${!noleak[@]}")" || status=1
 echo "sanitizer-tests: tests with the ASan runtime preloaded: ${preloaded[*]}"
 LD_PRELOAD=$(gcc -print-file-name=libasan.so) \
 ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0:verify_asan_link_order=0" \
