@@ -70,6 +70,7 @@ preloaded=(faceqan_gst_inspect faceqan_gst_pipelines)
 regex() { local IFS='|'; printf '^(%s)$' "$*"; }
 skip=("${!excluded[@]}" "${!filtered[@]}" "${!noleak[@]}" "${preloaded[@]}")
 echo "sanitizer-tests: excluded tests:"
+[ ${#excluded[@]} -eq 0 ] && echo "  none"
 for name in "${!excluded[@]}"; do echo "  $name: ${excluded[$name]}"; done
 echo "sanitizer-tests: tests with cases left out:"
 for name in "${!filtered[@]}"; do echo "  $name: ${filtered_reason[$name]}"; done
