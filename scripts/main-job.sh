@@ -6,16 +6,19 @@
 #
 # Settings: FaceQAN at iterations=2 samples=4 (the paper's eps and p) keeps the clip within a few
 # minutes on 2 cores; the paper's 5/10 costs about 4x more per face (docs/PERFORMANCE.md).
-# FACEQAN_MAIN_JOB=short stops after 30 frames (CI). FACEQAN_MAIN_JOB_OUT overrides the folder.
+# FACEQAN_MAIN_JOB=short stops after 30 frames (CI). FACEQAN_MAIN_JOB_OUT overrides the folder;
+# FACEQAN_BUILD_DIR the build folder whose element and programs run (ctest sets it, so that
+# main_job_test in another build folder, build-asan/ for one, runs that build's).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data=${FACEQAN_DATA_DIR:-$root/../shared/data}
 video=$data/video/hamilton_clip.mp4
-out=${FACEQAN_MAIN_JOB_OUT:-$root/build/main-job}
+build=${FACEQAN_BUILD_DIR:-$root/build}
+out=${FACEQAN_MAIN_JOB_OUT:-$build/main-job}
 [ -f "$video" ] || { echo "main-job: missing $video" >&2; exit 1; }
 mkdir -p "$out"
-export GST_PLUGIN_PATH=$root/build/lib/gstreamer-1.0
-export GST_REGISTRY=${GST_REGISTRY:-$root/build/gst-registry.bin}
+export GST_PLUGIN_PATH=$build/lib/gstreamer-1.0
+export GST_REGISTRY=${GST_REGISTRY:-$build/gst-registry.bin}
 
 limit=()
 if [ "${FACEQAN_MAIN_JOB:-full}" = short ]; then
@@ -26,7 +29,7 @@ settings="iterations=2 samples=4"
 echo "main-job: annotating $video${limit:+ (first 30 frames)} (FaceQAN $settings)"
 start=$(date +%s)
 # overload=block (the default) makes the file wait for the scorer; x264enc wants I420.
-"$root/build/bin/faceqan-annotate" "$out/hamilton_faces.jsonl" \
+"$build/bin/faceqan-annotate" "$out/hamilton_faces.jsonl" \
   filesrc location="$video" ! decodebin ! videoconvert ! "${limit[@]}" \
   faceqan $settings draw=true message=true stats-interval=10000 ! \
   videoconvert ! video/x-raw,format=I420 ! x264enc ! h264parse ! mp4mux ! \
