@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "faceqan/model_io.h"
 
@@ -28,9 +29,14 @@ std::array<float, 3> read_triple(const nlohmann::json& doc, const char* key, con
 ModelContract read_model_description(const std::string& json_path) {
   std::ifstream file(json_path);
   if (!file) throw Error(ErrorCode::kModelNotFound, "model description not found: " + json_path);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return parse_model_description(text, json_path);
+}
+
+ModelContract parse_model_description(const std::string& text, const std::string& json_path) {
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(file);
+    doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& error) {
     invalid(json_path, std::string("not valid JSON: ") + error.what());
   }

@@ -402,7 +402,11 @@ std::unique_ptr<EmbeddingNetwork> import_onnx(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   if (!file && !file.eof()) throw Error(ErrorCode::kModelInvalid, "cannot read ONNX model " + path);
+  return import_onnx_bytes(bytes, path);
+}
 
+std::unique_ptr<EmbeddingNetwork> import_onnx_bytes(const std::string& bytes,
+                                                    const std::string& path) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes)) {
     throw Error(ErrorCode::kModelInvalid,
