@@ -25,6 +25,11 @@ class TensorProto;
 
 namespace faceqan::onnx_import {
 
+// The largest kernel, stride, dilation or padding (in elements along one dimension) the importer
+// accepts. A face recognition network works on images of a few hundred pixels; a larger value is
+// a damaged or hostile file, and padding by it would allocate gigabytes for every image.
+inline constexpr int64_t kMaxWindowExtent = 4096;
+
 // Converts an ONNX tensor (raw_data or the typed fields) to a CPU tensor that needs no gradient.
 // Floating types become float32, integer types int64, BOOL stays bool. `what` names the tensor
 // in error messages; unsupported element types throw Error(kModelInvalid).

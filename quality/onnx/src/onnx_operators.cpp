@@ -383,6 +383,14 @@ class PadOperation final : public Operation {
     value_ = node.attribute_float("value", 0.0f);
     if (node.has_input(2)) value_ = node.capture_constant(2, "constant_value").item<double>();
     if (node.has_input(3)) node.fail_unsupported("the axes input");
+    if (pads.size() % 2 != 0) node.fail_invalid("pads must have an even number of values");
+    for (int64_t pad : pads) {
+      // Negative pads crop, which is fine; huge ones would allocate gigabytes per image.
+      if (pad < -kMaxWindowExtent || pad > kMaxWindowExtent) {
+        node.fail_invalid("pads must be between -" + std::to_string(kMaxWindowExtent) + " and " +
+                          std::to_string(kMaxWindowExtent));
+      }
+    }
     // ONNX [begin_0.., end_0..] -> constant_pad_nd's [begin_last, end_last, begin_prev, ...].
     const size_t rank = pads.size() / 2;
     for (size_t k = rank; k-- > 0;) {
