@@ -45,7 +45,12 @@ class Arguments {
   Arguments(const std::vector<at::Tensor>& slots, const std::vector<int>& indices)
       : slots_(slots), indices_(indices) {}
   bool has(size_t i) const { return i < indices_.size() && indices_[i] >= 0; }
-  const at::Tensor& operator[](size_t i) const { return slots_[static_cast<size_t>(indices_[i])]; }
+  // Input i, which must be present: make_operation() rejects nodes without their required
+  // inputs, and this check keeps any other absent one an error instead of a wild read.
+  const at::Tensor& operator[](size_t i) const {
+    TORCH_CHECK(has(i), "input ", i, " is absent");
+    return slots_[static_cast<size_t>(indices_[i])];
+  }
   size_t size() const { return indices_.size(); }
 
  private:
