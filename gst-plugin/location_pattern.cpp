@@ -16,6 +16,9 @@ struct ParsedPattern {
 
 // Parses, or returns the reason it cannot.
 std::optional<std::string> parse(const std::string& pattern, ParsedPattern* parsed) {
+  // strchr() finds the terminating NUL too: a NUL byte would pass as a flag or a conversion
+  // letter, and printf would then see the format end inside the conversion.
+  if (pattern.find('\0') != std::string::npos) return std::string("the pattern contains a NUL byte");
   std::string* literal = &parsed->before;
   int conversions = 0;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -29,15 +32,22 @@ std::optional<std::string> parse(const std::string& pattern, ParsedPattern* pars
       continue;
     }
     while (i < pattern.size() && std::strchr("0-+ #", pattern[i]) != nullptr) ++i;
-    std::size_t digits = 0;
-    while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i]))) ++i, ++digits;
+    // At most 3 digits each for the width and the precision, as documented (a file name needs no
+    // more, and the formatted number stays small).
+    std::size_t width_digits = 0, precision_digits = 0;
+    while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i]))) {
+      ++i, ++width_digits;
+    }
     if (i < pattern.size() && pattern[i] == '.') {
       ++i;
       while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i]))) {
-        ++i, ++digits;
+        ++i, ++precision_digits;
       }
     }
-    if (digits > 6) return "the width or precision of \"" + pattern.substr(start, i - start) + "\" is too large";
+    if (width_digits > 3 || precision_digits > 3) {
+      return "the width or precision of \"" + pattern.substr(start, i - start) +
+             "\" is too large (3 digits at most)";
+    }
     if (i >= pattern.size()) return "the pattern ends inside a conversion";
     if (std::strchr("diuxXo", pattern[i]) == nullptr) {
       return "\"%" + pattern.substr(start + 1, i - start) +
@@ -65,8 +75,9 @@ std::optional<std::string> location_pattern_error(const std::string& pattern) {
 std::string format_location(const std::string& pattern, std::uint32_t track_id) {
   ParsedPattern parsed;
   if (parse(pattern, &parsed)) return {};
-  // Only the checked conversion ever reaches snprintf, with the argument it expects.
-  char number[64];
+  // Only the checked conversion ever reaches snprintf, with the argument it expects. A width or
+  // precision of up to 999 fits the buffer: nothing is cut off.
+  char number[1024];
   const char type = parsed.conversion.back();
   if (type == 'd' || type == 'i') {
     std::snprintf(number, sizeof number, parsed.conversion.c_str(), static_cast<int>(track_id));

@@ -12,7 +12,8 @@ namespace faceqan::gst {
 
 // Why the pattern is not usable, or nullopt if it is. Accepted: literal text, "%%", and exactly
 // one conversion "%[flags][width]C" with flags from "0-+ #", a width of at most 3 digits, an
-// optional precision ".N" and C one of d, i, u, x, X, o.
+// optional precision ".N" of at most 3 digits and C one of d, i, u, x, X, o. A NUL byte anywhere
+// makes it unusable.
 std::optional<std::string> location_pattern_error(const std::string& pattern);
 
 // The pattern with the track id in place of its conversion and "%%" as "%". The pattern must

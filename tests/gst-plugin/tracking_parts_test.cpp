@@ -170,6 +170,14 @@ TEST(LocationPattern, RejectsEverythingElse) {
     EXPECT_NE(error, std::nullopt) << bad;
     if (error) EXPECT_FALSE(error->empty());
   }
+  // Found by fuzz/location_pattern_fuzzer: a NUL byte passed as a flag or conversion letter, and
+  // a 6-digit width was accepted but cut off at 63 characters.
+  for (const std::string bad : {std::string("%-3\0u", 5), std::string("a\0%u", 4),
+                                std::string("%1000u"), std::string("%.1000u")}) {
+    EXPECT_NE(location_pattern_error(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(format_location("%999u", 1).size(), 999u);
+  EXPECT_EQ(format_location("%#.999x", 1).size(), 1001u);
 }
 
 TEST(LocationPattern, FrameSuffixGoesBeforeTheExtension) {

@@ -71,6 +71,20 @@ TEST(ModelDescription, RejectsBadFilesNamingTheProblem) {
         R"({"input_size":[112,112],"channel_order":"BGR","mean":[0,0,0],"std":[1,0,1]})"));
   }, ErrorCode::kModelInvalid, "std");
   expect_error([&] { read_model_description(dir + "/absent.json"); }, ErrorCode::kModelNotFound, "absent.json");
+  // Found by fuzz/model_description_fuzzer: numbers outside int or float range were cast as they
+  // were (undefined behaviour, or an infinite mean).
+  expect_error([&] {
+    read_model_description(write_file(dir, "e.json",
+        R"({"input_size":[112,1.1e23],"channel_order":"RGB","mean":[0,0,0],"std":[1,1,1]})"));
+  }, ErrorCode::kModelInvalid, "input_size");
+  expect_error([&] {
+    read_model_description(write_file(dir, "f.json",
+        R"({"input_size":[112,112],"channel_order":"RGB","mean":[0,1e39,0],"std":[1,1,1]})"));
+  }, ErrorCode::kModelInvalid, "mean");
+  expect_error([&] {
+    read_model_description(write_file(dir, "g.json",
+        R"({"input_size":[112,112],"channel_order":"RGB","mean":[0,0,0],"std":[1,1,1],"embedding_size":5e9})"));
+  }, ErrorCode::kModelInvalid, "embedding_size");
 }
 
 TEST(ModelDescription, FallsBackToModelJsonInTheSameFolder) {

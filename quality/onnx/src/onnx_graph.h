@@ -25,6 +25,11 @@ class TensorProto;
 
 namespace faceqan::onnx_import {
 
+// The largest kernel, stride, dilation or padding (in elements along one dimension) the importer
+// accepts. A face recognition network works on images of a few hundred pixels; a larger value is
+// a damaged or hostile file, and padding by it would allocate gigabytes for every image.
+inline constexpr int64_t kMaxWindowExtent = 4096;
+
 // Converts an ONNX tensor (raw_data or the typed fields) to a CPU tensor that needs no gradient.
 // Floating types become float32, integer types int64, BOOL stays bool. `what` names the tensor
 // in error messages; unsupported element types throw Error(kModelInvalid).
@@ -40,7 +45,12 @@ class Arguments {
   Arguments(const std::vector<at::Tensor>& slots, const std::vector<int>& indices)
       : slots_(slots), indices_(indices) {}
   bool has(size_t i) const { return i < indices_.size() && indices_[i] >= 0; }
-  const at::Tensor& operator[](size_t i) const { return slots_[static_cast<size_t>(indices_[i])]; }
+  // Input i, which must be present: make_operation() rejects nodes without their required
+  // inputs, and this check keeps any other absent one an error instead of a wild read.
+  const at::Tensor& operator[](size_t i) const {
+    TORCH_CHECK(has(i), "input ", i, " is absent");
+    return slots_[static_cast<size_t>(indices_[i])];
+  }
   size_t size() const { return indices_.size(); }
 
  private:

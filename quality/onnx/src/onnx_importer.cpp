@@ -51,6 +51,14 @@ class OnnxNetwork final : public EmbeddingNetwork {
         throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description +
                                                   " failed on input " + shape_text(input) + ": " +
                                                   error.what_without_backtrace());
+      } catch (const Error&) {
+        throw;
+      } catch (const std::exception& error) {
+        // Not every ATen check is a c10::Error: reshape's size inference throws
+        // std::runtime_error (found by fuzzing).
+        throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description +
+                                                  " failed on input " + shape_text(input) + ": " +
+                                                  error.what());
       }
       // Intermediate results are dropped as soon as nothing reads them (autograd keeps what the
       // backward pass needs by itself).
@@ -388,6 +396,11 @@ void GraphImporter::fold_constant(const onnx::NodeProto& node, const Operation& 
   } catch (const c10::Error& error) {
     context.fail_invalid(std::string("evaluating it on its constant inputs failed: ") +
                          error.what_without_backtrace());
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& error) {  // ATen's std::runtime_error checks (reshape)
+    context.fail_invalid(std::string("evaluating it on its constant inputs failed: ") +
+                         error.what());
   }
 }
 
@@ -402,7 +415,11 @@ std::unique_ptr<EmbeddingNetwork> import_onnx(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   if (!file && !file.eof()) throw Error(ErrorCode::kModelInvalid, "cannot read ONNX model " + path);
+  return import_onnx_bytes(bytes, path);
+}
 
+std::unique_ptr<EmbeddingNetwork> import_onnx_bytes(const std::string& bytes,
+                                                    const std::string& path) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes)) {
     throw Error(ErrorCode::kModelInvalid,
@@ -417,6 +434,10 @@ std::unique_ptr<EmbeddingNetwork> import_onnx(const std::string& path) {
   } catch (const c10::Error& error) {
     // A shape or type inconsistency met while preparing weights.
     throw Error(ErrorCode::kModelInvalid, path + ": " + error.what_without_backtrace());
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& error) {  // ATen's std::runtime_error checks (reshape)
+    throw Error(ErrorCode::kModelInvalid, path + ": " + error.what());
   }
 }
 

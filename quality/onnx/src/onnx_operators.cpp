@@ -93,7 +93,9 @@ class SumOperation final : public Operation {
  public:
   at::Tensor run(const Arguments& inputs) const override {
     at::Tensor total = inputs[0];
-    for (size_t i = 1; i < inputs.size(); ++i) total = total + inputs[i];
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      if (inputs.has(i)) total = total + inputs[i];  // an empty name is an absent input
+    }
     return total;
   }
 };
@@ -383,6 +385,14 @@ class PadOperation final : public Operation {
     value_ = node.attribute_float("value", 0.0f);
     if (node.has_input(2)) value_ = node.capture_constant(2, "constant_value").item<double>();
     if (node.has_input(3)) node.fail_unsupported("the axes input");
+    if (pads.size() % 2 != 0) node.fail_invalid("pads must have an even number of values");
+    for (int64_t pad : pads) {
+      // Negative pads crop, which is fine; huge ones would allocate gigabytes per image.
+      if (pad < -kMaxWindowExtent || pad > kMaxWindowExtent) {
+        node.fail_invalid("pads must be between -" + std::to_string(kMaxWindowExtent) + " and " +
+                          std::to_string(kMaxWindowExtent));
+      }
+    }
     // ONNX [begin_0.., end_0..] -> constant_pad_nd's [begin_last, end_last, begin_prev, ...].
     const size_t rank = pads.size() / 2;
     for (size_t k = rank; k-- > 0;) {
@@ -499,9 +509,28 @@ bool is_supported_operator(const std::string& op_type) {
   return is_pass_through_operator(op_type) || operator_table().count(op_type) > 0;
 }
 
+// How many leading inputs an operator reads unconditionally (ONNX's required inputs; the
+// operations check their optional ones themselves). An operation reading an absent input read
+// past its argument list (found by fuzzing), so absent required inputs fail at import.
+size_t required_inputs(const std::string& op_type) {
+  static const std::unordered_map<std::string, size_t> counts = {
+      {"Add", 2},     {"Sub", 2},     {"Mul", 2},   {"Div", 2},   {"Pow", 2},
+      {"Gather", 2},  {"MatMul", 2},  {"Gemm", 2},  {"PRelu", 2}, {"Reshape", 2},
+      {"Conv", 2},    {"BatchNormalization", 5},    {"Constant", 0}};
+  const auto found = counts.find(op_type);
+  return found == counts.end() ? 1 : found->second;
+}
+
 std::unique_ptr<Operation> make_operation(NodeContext& node) {
   const auto found = operator_table().find(node.op_type());
   if (found == operator_table().end()) node.fail_unsupported("no implementation");
+  const size_t required = required_inputs(node.op_type());
+  for (size_t i = 0; i < required; ++i) {
+    if (!node.has_input(i)) {
+      node.fail_invalid("input " + std::to_string(i) + " is missing (" + std::to_string(required) +
+                        " required)");
+    }
+  }
   return found->second(node);
 }
 

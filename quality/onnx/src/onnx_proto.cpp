@@ -1,6 +1,7 @@
 // Reading ONNX protobuf messages: tensors (initializers, Constant values) and node attributes.
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -73,10 +74,23 @@ at::Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& 
                     "save the model with its weights inside");
   }
   const std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+  // The element count, checked: dimensions multiplying past int64 were signed overflow (UBSan,
+  // found by fuzzing). A file cannot hold more than 2 GB of data (protobuf's limit), so a count
+  // above 2^31 is a damaged file whatever its element type; a zero dimension makes it empty.
+  constexpr int64_t kMaxElements = int64_t{1} << 31;
   int64_t count = 1;
   for (int64_t d : dims) {
     if (d < 0) throw Error(ErrorCode::kModelInvalid, what + " has a negative dimension");
-    count *= d;
+  }
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+    count = 0;
+  } else {
+    for (int64_t d : dims) {
+      if (__builtin_mul_overflow(count, d, &count) || count > kMaxElements) {
+        throw Error(ErrorCode::kModelInvalid,
+                    what + " has shape " + shape_text(dims) + ", too many elements for a file");
+      }
+    }
   }
   at::ScalarType stored;  // the element type of the bytes in the file
   switch (proto.data_type()) {
@@ -196,7 +210,12 @@ std::optional<at::Tensor> NodeContext::attribute_tensor(const std::string& name)
   const auto* attribute = find_attribute(node(), name);
   if (!attribute) return std::nullopt;
   if (!attribute->has_t()) fail_invalid("attribute '" + name + "' is not a tensor");
-  return tensor_from_proto(attribute->t(), describe() + " attribute '" + name + "'");
+  try {
+    return tensor_from_proto(attribute->t(), describe() + " attribute '" + name + "'");
+  } catch (const Error& error) {
+    // tensor_from_proto() names the tensor; the message also names the file (found by fuzzing).
+    throw Error(error.code(), model_path() + ": " + error.what());
+  }
 }
 
 size_t NodeContext::input_count() const { return static_cast<size_t>(node().input_size()); }

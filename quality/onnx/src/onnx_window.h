@@ -39,6 +39,21 @@ class WindowPadding {
       node.fail_invalid("pads, strides or dilations do not match the " + std::to_string(rank) +
                         " spatial dimensions");
     }
+    // A stride of 0 divided by zero below; a pad or kernel of millions made a tiny file allocate
+    // gigabytes per image (both found by fuzzing).
+    for (size_t i = 0; i < rank; ++i) {
+      if (kernel_[i] < 1 || kernel_[i] > kMaxWindowExtent || strides_[i] < 1 ||
+          strides_[i] > kMaxWindowExtent || dilations_[i] < 1 ||
+          dilations_[i] > kMaxWindowExtent) {
+        node.fail_invalid("kernel_shape, strides and dilations must be between 1 and " +
+                          std::to_string(kMaxWindowExtent));
+      }
+    }
+    for (int64_t pad : pads) {
+      if (pad < 0 || pad > kMaxWindowExtent) {
+        node.fail_invalid("pads must be between 0 and " + std::to_string(kMaxWindowExtent));
+      }
+    }
     if (!same_) fixed_ = split(pads);
   }
 

@@ -13,6 +13,9 @@ namespace faceqan {
 // file and the bad key.
 ModelContract read_model_description(const std::string& json_path);
 
+// The same from the text of a description; `source` names it in messages (a path, usually).
+ModelContract parse_model_description(const std::string& text, const std::string& source);
+
 // The description file that belongs to a model file: "<dir>/<stem>.json" if it exists, otherwise
 // "<dir>/MODEL.json" if it exists, otherwise empty.
 std::string find_model_description(const std::string& model_path);

@@ -15,4 +15,9 @@ namespace faceqan {
 // (naming the problem), Error(kUnsupportedOperator) naming the first unsupported operator.
 std::unique_ptr<EmbeddingNetwork> import_onnx(const std::string& path);
 
+// The same from the bytes of an ONNX file already in memory; `source` names it in messages.
+// Throws Error(kModelInvalid) or Error(kUnsupportedOperator) as import_onnx() does.
+std::unique_ptr<EmbeddingNetwork> import_onnx_bytes(const std::string& bytes,
+                                                    const std::string& source);
+
 }  // namespace faceqan
