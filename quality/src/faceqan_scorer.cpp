@@ -32,21 +32,30 @@ std::int64_t draw_seed() {
   return static_cast<std::int64_t>(((high << 32) | low) >> 1);  // non-negative
 }
 
-// The k noisy copies of every face, [faces * k, 3, H, W]. Each face's noise comes from its own
-// generator, so its copies do not depend on the other faces in the batch. The noise is drawn on
-// the CPU so that every device sees the same draws.
-at::Tensor noisy_copies(const at::Tensor& clean_cpu, const std::vector<FaceImage>& faces,
-                        std::int64_t run_seed, int samples, double epsilon) {
+// The uniform noise of the k copies of every face, [faces, k, 3, H, W] on the CPU (in page-locked
+// memory when it is bound for a GPU, so that its upload can overlap other work). Each face's noise
+// comes from its own generator, so its copies do not depend on the other faces in the batch. The
+// noise is drawn on the CPU so that every device sees the same draws.
+at::Tensor copy_noise(const at::Tensor& clean_cpu, const std::vector<FaceImage>& faces,
+                      std::int64_t run_seed, int samples, double epsilon, bool pinned) {
   const int64_t n = clean_cpu.size(0);
   at::Tensor noise = at::empty({n, samples, clean_cpu.size(1), clean_cpu.size(2), clean_cpu.size(3)},
-                               at::kFloat);
+                               at::TensorOptions().dtype(at::kFloat).pinned_memory(pinned));
   for (int64_t i = 0; i < n; ++i) {
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
         face_seed(run_seed, faces[static_cast<size_t>(i)].key));
     // rand * 2eps - eps, the way the reference draws U(-eps, eps).
     noise[i].copy_(at::rand(noise[i].sizes(), generator) * (2.0 * epsilon) - epsilon);
   }
-  return (clean_cpu.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
+  return noise;
+}
+
+// Host to device; from page-locked memory without blocking the host (LibTorch's caching host
+// allocator keeps the source alive until the copy has run).
+at::Tensor upload(const at::Tensor& host, const c10::Device& device) {
+  if (device.is_cpu()) return host;
+  const at::Tensor source = host.is_pinned() ? host : host.pin_memory();
+  return source.to(device, /*non_blocking=*/true);
 }
 
 }  // namespace
@@ -56,6 +65,7 @@ FaceQanScorer::FaceQanScorer(std::shared_ptr<RecognitionModel> model, FaceQanSet
   if (!model_) throw Error(ErrorCode::kInvalidArgument, "FaceQanScorer needs a recognition model");
   settings_.validate();
   seed_ = settings_.seed == kRandomSeed ? draw_seed() : settings_.seed;
+  model_->impl().check_precision(settings_.precision);
 }
 
 FaceQanScorer::~FaceQanScorer() = default;
@@ -68,31 +78,47 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   const int l = settings_.iterations;
   const double eps = settings_.epsilon;
 
-  if (net.device.is_cpu()) flush_subnormals_on_compute_threads();
+  const bool gpu = !net.device.is_cpu();
+  const c10::ScalarType dtype = precision_dtype(settings_.precision);
+  if (gpu) {
+    // TF32 tensor cores only when asked for: fp32 means IEEE float32. These are LibTorch's
+    // process-wide switches, set for every pass (scorers of one process may differ).
+    const bool tf32 = settings_.precision == Precision::kTF32;
+    at::globalContext().setAllowTF32CuDNN(tf32);
+    at::globalContext().setAllowTF32CuBLAS(tf32);
+    // The batch shapes repeat from pass to pass: let cuDNN time its algorithms once per shape.
+    at::globalContext().setBenchmarkCuDNN(true);
+  } else {
+    flush_subnormals_on_compute_threads();
+  }
   const at::Tensor clean_cpu = faces_to_tensor(faces, net.contract);
-  const at::Tensor clean = clean_cpu.to(net.device);
+  const at::Tensor clean = upload(clean_cpu, net.device);
+  const at::Tensor noise = upload(copy_noise(clean_cpu, faces, seed_, k, eps, gpu), net.device);
 
-  // Clean and mirrored faces in one forward pass, outside autograd.
+  // Clean and mirrored faces in one forward pass, outside autograd (at the scoring precision, so
+  // that the clean embedding and the noisy copies' embeddings come from the same arithmetic).
   at::Tensor base, symmetry;
   {
     at::NoGradGuard no_grad;
-    const at::Tensor both = net.embed(at::cat({clean, clean.flip({3})}));
+    const at::Tensor both = net.embed(at::cat({clean, clean.flip({3})}), dtype);
     base = both.slice(0, 0, n);
     symmetry = at::cosine_similarity(base, both.slice(0, n, 2 * n), 1);
   }
   const at::Tensor base_per_copy = base.repeat_interleave(k, 0);
 
-  at::Tensor batch = noisy_copies(clean_cpu, faces, seed_, k, eps).to(net.device);
+  // The noisy copies, clamped to [-1, 1] as the reference does; float32 on any device, so the
+  // same as the CPU's result bit for bit.
+  at::Tensor batch = (clean.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
   at::Tensor similarities = at::empty({l, n, k}, at::TensorOptions().dtype(at::kFloat).device(net.device));
   for (int step = 0; step < l; ++step) {
     const bool last = step + 1 == l;
     if (last) {
       at::NoGradGuard no_grad;
-      similarities[step].copy_(at::cosine_similarity(base_per_copy, net.embed(batch), 1).view({n, k}));
+      similarities[step].copy_(at::cosine_similarity(base_per_copy, net.embed(batch, dtype), 1).view({n, k}));
       break;
     }
     batch.requires_grad_(true);
-    const at::Tensor cosine = at::cosine_similarity(base_per_copy, net.embed(batch), 1);
+    const at::Tensor cosine = at::cosine_similarity(base_per_copy, net.embed(batch, dtype), 1);
     similarities[step].copy_(cosine.detach().view({n, k}));
     // Each face's loss is mean(1 - cos) over its own copies; summing over faces leaves every
     // face's gradient as if it were scored alone.

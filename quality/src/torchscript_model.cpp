@@ -29,6 +29,14 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
 
   void to(const c10::Device& device) override { module_.to(device); }
 
+  // A deep copy with every floating-point parameter and buffer cast to dtype.
+  std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype,
+                                              const c10::Device& device) const override {
+    torch::jit::Module copy = module_.deepcopy();
+    copy.to(device, dtype);
+    return std::make_unique<TorchScriptNetwork>(std::move(copy));
+  }
+
  private:
   // Weights below FLT_MIN in magnitude are subnormal: they change nothing measurable but make
   // the CPU's arithmetic on them up to 50x slower, so they are set to zero once at load.

@@ -7,7 +7,9 @@
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,7 +26,14 @@ class EmbeddingNetwork {
   virtual at::Tensor forward(const at::Tensor& input) = 0;
   // Moves the parameters to a device.
   virtual void to(const c10::Device& device) = 0;
+  // A separate copy of this network with its floating-point weights in `dtype` on `device` (for
+  // lower-precision scoring; the original is left as it is). Formats that cannot make one throw
+  // Error(kInvalidArgument); the default does.
+  virtual std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype, const c10::Device& device) const;
 };
+
+// The tensor type a precision runs the network in (kFloat for fp32 and tf32).
+c10::ScalarType precision_dtype(Precision precision);
 
 // Parses "auto", "cpu", "cuda" or "cuda:N"; throws Error(kDeviceUnavailable) when a GPU is asked
 // for and LibTorch has none, Error(kInvalidArgument) for anything else.
@@ -38,9 +47,18 @@ struct RecognitionModel::Impl {
   at::Tensor scale;   // [1,3,1,1]: 255 / std, in the network's channel order
   at::Tensor offset;  // [1,3,1,1]: mean / std
   std::mutex mutex;   // serialises forward passes from several scorers
+  // Lower-precision copies of `network`, made on first use, and whether each passed its check.
+  std::map<c10::ScalarType, std::unique_ptr<EmbeddingNetwork>> converted;
+  std::map<c10::ScalarType, std::string> precision_checked;  // dtype -> "" (ok) or the error
 
   // faces: [N,3,H,W] RGB in [0,1] on `device`. Returns embeddings [N,D]; differentiable.
   at::Tensor embed(const at::Tensor& rgb01);
+  // The same with the network run in `dtype` (its input cast to it, its output back to float32,
+  // so that gradients reach a float32 input). kFloat is embed(rgb01).
+  at::Tensor embed(const at::Tensor& rgb01, c10::ScalarType dtype);
+  // Makes the copy for `precision` if needed and runs one image forward and backward through it
+  // once; throws Error(kDeviceUnavailable) naming the precision and device when that fails.
+  void check_precision(Precision precision);
 };
 
 std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<EmbeddingNetwork> network,

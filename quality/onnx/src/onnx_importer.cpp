@@ -60,9 +60,19 @@ class OnnxNetwork final : public EmbeddingNetwork {
     return output.dim() == 2 ? output : output.reshape({input.size(0), -1});
   }
 
-  void to(const c10::Device& device) override {
-    for (at::Tensor& tensor : initial_slots_) move_floating(tensor, device);
-    for (Step& step : steps_) step.operation->to(device);
+  void to(const c10::Device& device) override { cast(device, at::kFloat); }
+
+  // A fresh import of the same file with its floating-point weights and constants in dtype.
+  std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype,
+                                              const c10::Device& device) const override {
+    std::unique_ptr<EmbeddingNetwork> copy = import_onnx(source_);
+    static_cast<OnnxNetwork&>(*copy).cast(device, dtype);
+    return copy;
+  }
+
+  void cast(const c10::Device& device, c10::ScalarType dtype) {
+    for (at::Tensor& tensor : initial_slots_) move_floating(tensor, device, dtype);
+    for (Step& step : steps_) step.operation->to(device, dtype);
   }
 
  private:
