@@ -118,12 +118,26 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
       break;
     }
     batch.requires_grad_(true);
-    const at::Tensor cosine = at::cosine_similarity(base_per_copy, net.embed(batch, dtype), 1);
+    const at::Tensor embeddings = net.embed(batch, dtype);
+    const at::Tensor cosine = at::cosine_similarity(base_per_copy, embeddings, 1);
     similarities[step].copy_(cosine.detach().view({n, k}));
     // Each face's loss is mean(1 - cos) over its own copies; summing over faces leaves every
     // face's gradient as if it were scored alone.
     const at::Tensor loss = (1.0 - cosine).view({n, k}).mean(1).sum();
-    const at::Tensor gradient = torch::autograd::grad({loss}, {batch})[0];
+    at::Tensor gradient;
+    if (dtype == at::kFloat) {
+      gradient = torch::autograd::grad({loss}, {batch})[0];
+    } else {
+      // Lower precision: the loss's gradient with respect to each copy's embedding (float32) is
+      // scaled by a power of two that brings its largest component to [1, 2) before it enters
+      // the network, so that half precision's backward pass neither underflows (the gradients of
+      // 1 - cos near cos = 1 are tiny) nor overflows. A copy's input gradient depends only on its
+      // own row and the scale is positive, so the step's signs are unchanged.
+      const at::Tensor to_embeddings = torch::autograd::grad({loss}, {embeddings}, {}, true)[0];
+      const at::Tensor largest = to_embeddings.abs().amax({1}, true).clamp_min(1e-30);
+      const at::Tensor scaled = to_embeddings * at::exp2(-at::floor(at::log2(largest)));
+      gradient = torch::autograd::grad({embeddings}, {batch}, {scaled})[0];
+    }
     batch = (batch.detach() + eps * gradient.sign()).clamp(-1.0, 1.0);
   }
 

@@ -27,9 +27,9 @@ at::Tensor RecognitionModel::Impl::embed(const at::Tensor& rgb01, c10::ScalarTyp
   if (dtype == at::kFloat) return embed(rgb01);
   at::Tensor input = rgb01;
   if (contract.channel_order == ChannelOrder::kBGR) input = input.flip({1});
-  // Normalised in float32, then cast: the cast's gradient takes the network's input gradient back
-  // to float32, so the attack's steps and the noisy copies stay float32.
-  input = (input * scale - offset).to(dtype);
+  // Normalised in float32; the copy casts it (its cast's gradient takes the network's input
+  // gradient back to float32, so the attack's steps and the noisy copies stay float32).
+  input = input * scale - offset;
   std::lock_guard<std::mutex> lock(mutex);
   auto found = converted.find(dtype);
   if (found == converted.end()) {

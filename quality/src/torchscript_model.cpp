@@ -20,7 +20,8 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   }
 
   at::Tensor forward(const at::Tensor& input) override {
-    c10::IValue output = module_.forward({input});
+    // A lower-precision copy takes float32 input and casts it to its weights' type.
+    c10::IValue output = module_.forward({input.scalar_type() == dtype_ ? input : input.to(dtype_)});
     // Some exports return (embedding, ...) tuples; the embedding comes first.
     if (output.isTuple()) output = output.toTuple()->elements().at(0);
     if (!output.isTensor()) throw Error(ErrorCode::kModelInvalid, "TorchScript forward did not return a tensor");
@@ -34,7 +35,9 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
                                               const c10::Device& device) const override {
     torch::jit::Module copy = module_.deepcopy();
     copy.to(device, dtype);
-    return std::make_unique<TorchScriptNetwork>(std::move(copy));
+    auto network = std::make_unique<TorchScriptNetwork>(std::move(copy));
+    network->dtype_ = dtype;
+    return network;
   }
 
  private:
@@ -52,6 +55,7 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   }
 
   torch::jit::Module module_;
+  c10::ScalarType dtype_ = at::kFloat;  // the input type forward() passes the module
 };
 
 }  // namespace

@@ -27,7 +27,8 @@ class EmbeddingNetwork {
   // Moves the parameters to a device.
   virtual void to(const c10::Device& device) = 0;
   // A separate copy of this network with its floating-point weights in `dtype` on `device` (for
-  // lower-precision scoring; the original is left as it is). Formats that cannot make one throw
+  // lower-precision scoring; the original is left as it is). The copy takes float32 input, casts
+  // it where it sees fit, and returns embeddings in `dtype` or float32. Formats that cannot make one throw
   // Error(kInvalidArgument); the default does.
   virtual std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype, const c10::Device& device) const;
 };
@@ -53,8 +54,8 @@ struct RecognitionModel::Impl {
 
   // faces: [N,3,H,W] RGB in [0,1] on `device`. Returns embeddings [N,D]; differentiable.
   at::Tensor embed(const at::Tensor& rgb01);
-  // The same with the network run in `dtype` (its input cast to it, its output back to float32,
-  // so that gradients reach a float32 input). kFloat is embed(rgb01).
+  // The same with the network's copy in `dtype` (check_precision makes it): float32 in and out,
+  // so that gradients reach a float32 input. kFloat is embed(rgb01).
   at::Tensor embed(const at::Tensor& rgb01, c10::ScalarType dtype);
   // Makes the copy for `precision` if needed and runs one image forward and backward through it
   // once; throws Error(kDeviceUnavailable) naming the precision and device when that fails.
