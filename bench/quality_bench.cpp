@@ -2,14 +2,20 @@
 //
 // Builds with the quality core alone (LibTorch): then --model must be a TorchScript file. With the
 // model I/O library it also reads ONNX and defaults to the project's default recognition model.
-// Faces are synthetic (a smooth pattern per face): the cost of FaceQAN does not depend on content.
+// Faces are synthetic (a smooth pattern per face; the cost of FaceQAN does not depend on content),
+// or read from --faces-file: raw float32, N x H x W x 3 RGB in [0, 1] (bench/gpu_bench.py writes
+// one). --scores-out writes each face's quality (one batch of the first size, after the timing)
+// for agreement checks; --json-out the table's rows.
 //
 //   faceqan-bench-quality [--model PATH] [--device cpu] [--threads 2] [--batches 1,8]
 //                         [--faces 16] [--iterations 5] [--samples 10] [--warmup 1]
+//                         [--precision fp32|tf32|fp16|bf16] [--faces-file F] [--scores-out F]
+//                         [--json-out F]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,6 +36,7 @@ struct Options {
   std::vector<int> batches{1, 8};
   int faces = 16;
   int warmup = 1;
+  std::string faces_file, scores_out, json_out;
   faceqan::FaceQanSettings settings;
 };
 
@@ -47,7 +54,8 @@ Options parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::printf("usage: %s [--model PATH] [--device D] [--threads N] [--batches 1,8] [--faces N]"
-                  " [--iterations L] [--samples K] [--warmup N]\n", argv[0]);
+                  " [--iterations L] [--samples K] [--warmup N] [--precision P] [--faces-file F]"
+                  " [--scores-out F] [--json-out F]\n", argv[0]);
       std::exit(0);
     }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
@@ -60,6 +68,10 @@ Options parse(int argc, char** argv) {
     else if (flag == "--warmup") options.warmup = std::stoi(value);
     else if (flag == "--iterations") options.settings.iterations = std::stoi(value);
     else if (flag == "--samples") options.settings.samples = std::stoi(value);
+    else if (flag == "--precision") options.settings.precision = faceqan::parse_precision(value);
+    else if (flag == "--faces-file") options.faces_file = value;
+    else if (flag == "--scores-out") options.scores_out = value;
+    else if (flag == "--json-out") options.json_out = value;
     else throw std::runtime_error("unknown option " + flag);
   }
   return options;
@@ -90,6 +102,20 @@ std::vector<float> synthetic_face(int width, int height, int index) {
   return rgb;
 }
 
+// Raw float32 faces, N x H x W x 3.
+std::vector<std::vector<float>> read_faces(const std::string& path, int width, int height) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error("cannot read " + path);
+  const size_t per_face = static_cast<size_t>(width) * height * 3;
+  std::vector<std::vector<float>> faces;
+  std::vector<float> face(per_face);
+  while (file.read(reinterpret_cast<char*>(face.data()), static_cast<std::streamsize>(per_face * sizeof(float)))) {
+    faces.push_back(face);
+  }
+  if (faces.empty()) throw std::runtime_error(path + " holds no " + std::to_string(width) + "x" + std::to_string(height) + " face");
+  return faces;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,15 +125,22 @@ int main(int argc, char** argv) {
     const auto model = load(options);
     const faceqan::ModelContract& contract = model->contract();
     std::vector<std::vector<float>> pixels;
-    for (int i = 0; i < options.faces; ++i) {
-      pixels.push_back(synthetic_face(contract.input_width, contract.input_height, i));
+    if (!options.faces_file.empty()) {
+      const auto real = read_faces(options.faces_file, contract.input_width, contract.input_height);
+      for (int i = 0; i < options.faces; ++i) pixels.push_back(real[static_cast<size_t>(i) % real.size()]);
+    } else {
+      for (int i = 0; i < options.faces; ++i) {
+        pixels.push_back(synthetic_face(contract.input_width, contract.input_height, i));
+      }
     }
+    std::string json = "[";
 
     std::printf("model: %s\ndevice: %s, threads: %d, cores: %u\n", model->source().c_str(),
                 model->device().c_str(), faceqan::cpu_threads(), std::thread::hardware_concurrency());
-    std::printf("FaceQAN: epsilon %g, l %d, k %d, p %d; %d faces per row\n\n",
+    std::printf("FaceQAN: epsilon %g, l %d, k %d, p %d, precision %s; %d faces per row (%s)\n\n",
                 options.settings.epsilon, options.settings.iterations, options.settings.samples,
-                options.settings.exponent, options.faces);
+                options.settings.exponent, faceqan::precision_name(options.settings.precision),
+                options.faces, options.faces_file.empty() ? "synthetic" : options.faces_file.c_str());
     std::printf("| batch (faces) | faces/s | ms/face | forward passes/face | backward passes/face |\n");
     std::printf("|---:|---:|---:|---:|---:|\n");
     for (int batch : options.batches) {
@@ -133,6 +166,32 @@ int main(int argc, char** argv) {
                   static_cast<double>(after.forward_images - before.forward_images) / faces,
                   static_cast<double>(after.backward_images - before.backward_images) / faces);
       std::fflush(stdout);
+      char row[256];
+      std::snprintf(row, sizeof row, "%s{\"batch\": %d, \"faces_per_s\": %.6g, \"ms_per_face\": %.6g}",
+                    json.size() > 1 ? ", " : "", batch, faces / seconds, 1000.0 * seconds / faces);
+      json += row;
+    }
+    if (!options.json_out.empty()) std::ofstream(options.json_out) << json << "]\n";
+    if (!options.scores_out.empty()) {
+      // Every face once, keyed by its index, in batches of the first size.
+      faceqan::FaceQanScorer scorer(model, options.settings);
+      std::ofstream out(options.scores_out);
+      const int batch = options.batches.empty() ? 1 : options.batches.front();
+      for (int start = 0; start < options.faces; start += batch) {
+        std::vector<faceqan::FaceImage> faces;
+        for (int i = start; i < std::min(options.faces, start + batch); ++i) {
+          faces.push_back({pixels[static_cast<size_t>(i)].data(), contract.input_width,
+                           contract.input_height, static_cast<std::uint64_t>(i)});
+        }
+        const auto results = scorer.score(faces);
+        for (size_t j = 0; j < results.size(); ++j) {
+          char line[160];
+          std::snprintf(line, sizeof line, "%d %.9g %.9g %.9g %.9g\n", start + static_cast<int>(j),
+                        results[j].quality, results[j].mean_similarity, results[j].std_similarity,
+                        results[j].symmetry);
+          out << line;
+        }
+      }
     }
     return 0;
   } catch (const std::exception& error) {

@@ -155,6 +155,7 @@ enum {
   PROP_DETECTOR_MODEL,
   PROP_RECOGNIZER_MODEL,
   PROP_DEVICE,
+  PROP_PRECISION,
   PROP_THREADS,
   PROP_EPSILON,
   PROP_ITERATIONS,
@@ -195,6 +196,7 @@ enum {
 
 // Every property's default and range, in one place.
 constexpr const char* kDefaultDevice = "auto";
+constexpr faceqan::Precision kDefaultPrecision = faceqan::Precision::kFloat32;
 constexpr guint kDefaultThreads = 0, kMaxThreads = 1024;
 constexpr double kDefaultEpsilon = 0.001, kMinEpsilon = 1e-6, kMaxEpsilon = 0.5;
 constexpr guint kDefaultIterations = 5, kMinIterations = 1, kMaxIterations = 100;
@@ -239,6 +241,7 @@ struct Settings {
   std::string detector_model;
   std::string recognizer_model;
   std::string device = kDefaultDevice;
+  faceqan::Precision precision = kDefaultPrecision;
   guint threads = kDefaultThreads;
   double epsilon = kDefaultEpsilon;
   guint iterations = kDefaultIterations;
@@ -296,6 +299,7 @@ struct Settings {
   // What the loaded models depend on: a change reloads them at the next start.
   std::string model_key() const {
     return detector_model + '\n' + recognizer_model + '\n' + device + '\n' +
+           faceqan::precision_name(precision) + '\n' +
            std::to_string(threads) + '\n' + std::to_string(epsilon) + '\n' +
            std::to_string(iterations) + '\n' + std::to_string(samples) + '\n' +
            std::to_string(exponent) + '\n' + std::to_string(seed) + '\n' +
@@ -428,6 +432,25 @@ static GType gst_faceqan_overload_get_type() {
   return type;
 }
 
+#define GST_TYPE_FACEQAN_PRECISION (gst_faceqan_precision_get_type())
+static GType gst_faceqan_precision_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(faceqan::Precision::kFloat32), "IEEE float32 (TF32 off on CUDA)", "fp32"},
+      {static_cast<gint>(faceqan::Precision::kTF32),
+       "float32 with TF32 tensor-core convolutions and products on CUDA; fp32 on the CPU", "tf32"},
+      {static_cast<gint>(faceqan::Precision::kFloat16),
+       "The network in half precision (CUDA; not on Debian's CPU LibTorch)", "fp16"},
+      {static_cast<gint>(faceqan::Precision::kBFloat16),
+       "The network in bfloat16 (CUDA on Ampere or later; CPUs with oneDNN bfloat16 support)",
+       "bf16"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    g_once_init_leave(&type, g_enum_register_static("GstFaceQanPrecision", values));
+  }
+  return type;
+}
+
 #define GST_TYPE_FACEQAN_MODE (gst_faceqan_mode_get_type())
 static GType gst_faceqan_mode_get_type() {
   static GType type = 0;
@@ -515,6 +538,13 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
           "Where the recognition model runs: auto (a GPU if LibTorch has CUDA and sees one, else "
           "the CPU), cpu, cuda or cuda:N. Asking for cuda without one fails the start",
           kDefaultDevice, ready_flags));
+  g_object_class_install_property(gobject_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision",
+          "The recognition network's number format while scoring: fp32, tf32, fp16 or bf16. "
+          "Similarities and scores stay float32/double. Lower precision is faster on GPUs and "
+          "ranks faces as fp32 does (Spearman >= 0.99, docs/PERFORMANCE.md) but scores differ a "
+          "little; a precision the device cannot run fails the start",
+          GST_TYPE_FACEQAN_PRECISION, static_cast<gint>(kDefaultPrecision), ready_flags));
   g_object_class_install_property(gobject_class, PROP_THREADS,
       g_param_spec_uint("threads", "Threads",
           "CPU threads LibTorch uses for scoring (process-wide); 0: all cores",
@@ -770,6 +800,9 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
     case PROP_DETECTOR_MODEL: s.detector_model = string_value(); break;
     case PROP_RECOGNIZER_MODEL: s.recognizer_model = string_value(); break;
     case PROP_DEVICE: s.device = string_value().empty() ? kDefaultDevice : string_value(); break;
+    case PROP_PRECISION:
+      s.precision = static_cast<faceqan::Precision>(g_value_get_enum(value));
+      break;
     case PROP_THREADS: s.threads = g_value_get_uint(value); break;
     case PROP_EPSILON: s.epsilon = g_value_get_double(value); break;
     case PROP_ITERATIONS: s.iterations = g_value_get_uint(value); break;
@@ -825,6 +858,7 @@ static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* val
     case PROP_DETECTOR_MODEL: g_value_set_string(value, s.detector_model.c_str()); break;
     case PROP_RECOGNIZER_MODEL: g_value_set_string(value, s.recognizer_model.c_str()); break;
     case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
+    case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(s.precision)); break;
     case PROP_THREADS: g_value_set_uint(value, s.threads); break;
     case PROP_EPSILON: g_value_set_double(value, s.epsilon); break;
     case PROP_ITERATIONS: g_value_set_uint(value, s.iterations); break;
@@ -956,6 +990,7 @@ static std::shared_ptr<SharedScorer> make_scorer(const ModelFiles& files, const 
   scoring.samples = static_cast<int>(s.samples);
   scoring.exponent = static_cast<int>(s.exponent);
   scoring.seed = s.seed;
+  scoring.precision = s.precision;
   scoring.validate();
   auto scorer = std::make_shared<faceqan::FaceQanScorer>(recognizer, scoring);
   const faceqan::ModelContract& contract = recognizer->contract();

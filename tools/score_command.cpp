@@ -83,6 +83,12 @@ void add_score_command(CLI::App& app, ScoreOptions& options) {
   command->add_option("-p,--exponent", options.exponent, "Exponent p (>= 1)")->capture_default_str();
   command->add_option("--seed", options.seed, "Random seed (-1: a random one)")->capture_default_str();
   command->add_option("--device", options.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  command->add_option("--precision", options.precision,
+                      "The network's number format while scoring: fp32, tf32 (CUDA TF32 tensor "
+                      "cores; fp32 on the CPU), fp16 or bf16. A precision the device cannot run "
+                      "is an error")
+      ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16"}))
+      ->capture_default_str();
   command->add_option("--batch-size", options.batch_size, "Faces scored together")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -104,6 +110,7 @@ int run_score(const ScoreOptions& options) {
   settings.samples = options.samples;
   settings.exponent = options.exponent;
   settings.seed = options.seed;
+  settings.precision = parse_precision(options.precision);
   settings.validate();
 
   const std::string model_path =

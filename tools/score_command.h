@@ -20,6 +20,7 @@ struct ScoreOptions {
   int exponent = 5;
   std::int64_t seed = 0;  // set from faceqan::kDefaultSeed
   std::string device = "auto";
+  std::string precision = "fp32";  // fp32|tf32|fp16|bf16
   int batch_size = 8;
   int threads = 0;
   std::string output;

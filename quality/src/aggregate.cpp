@@ -25,6 +25,24 @@ void FaceQanSettings::validate() const {
   if (seed < kRandomSeed) reject("seed must be >= 0, or -1 for a random seed, got " + std::to_string(seed));
 }
 
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32: return "fp32";
+    case Precision::kTF32: return "tf32";
+    case Precision::kFloat16: return "fp16";
+    case Precision::kBFloat16: return "bf16";
+  }
+  return "?";
+}
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32" || text == "float32") return Precision::kFloat32;
+  if (text == "tf32") return Precision::kTF32;
+  if (text == "fp16" || text == "float16" || text == "half") return Precision::kFloat16;
+  if (text == "bf16" || text == "bfloat16") return Precision::kBFloat16;
+  reject("unknown precision '" + text + "': use fp32, tf32, fp16 or bf16");
+}
+
 FaceQuality aggregate_quality(const std::vector<double>& similarities, double symmetry, int exponent) {
   if (similarities.empty()) reject("no similarities to aggregate");
   if (exponent < 1) reject("exponent (p) must be at least 1, got " + std::to_string(exponent));

@@ -35,21 +35,30 @@ std::int64_t draw_seed() {
   return static_cast<std::int64_t>(((high << 32) | low) >> 1);  // non-negative
 }
 
-// The k noisy copies of every face, [faces * k, 3, H, W]. Each face's noise comes from its own
-// generator, so its copies do not depend on the other faces in the batch. The noise is drawn on
-// the CPU so that every device sees the same draws.
-at::Tensor noisy_copies(const at::Tensor& clean_cpu, const std::vector<FaceImage>& faces,
-                        std::int64_t run_seed, int samples, double epsilon) {
+// The uniform noise of the k copies of every face, [faces, k, 3, H, W] on the CPU (in page-locked
+// memory when it is bound for a GPU, so that its upload can overlap other work). Each face's noise
+// comes from its own generator, so its copies do not depend on the other faces in the batch. The
+// noise is drawn on the CPU so that every device sees the same draws.
+at::Tensor copy_noise(const at::Tensor& clean_cpu, const std::vector<FaceImage>& faces,
+                      std::int64_t run_seed, int samples, double epsilon, bool pinned) {
   const int64_t n = clean_cpu.size(0);
   at::Tensor noise = at::empty({n, samples, clean_cpu.size(1), clean_cpu.size(2), clean_cpu.size(3)},
-                               at::kFloat);
+                               at::TensorOptions().dtype(at::kFloat).pinned_memory(pinned));
   for (int64_t i = 0; i < n; ++i) {
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
         face_seed(run_seed, faces[static_cast<size_t>(i)].key));
     // rand * 2eps - eps, the way the reference draws U(-eps, eps).
     noise[i].copy_(at::rand(noise[i].sizes(), generator) * (2.0 * epsilon) - epsilon);
   }
-  return (clean_cpu.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
+  return noise;
+}
+
+// Host to device; from page-locked memory without blocking the host (LibTorch's caching host
+// allocator keeps the source alive until the copy has run).
+at::Tensor upload(const at::Tensor& host, const c10::Device& device) {
+  if (device.is_cpu()) return host;
+  const at::Tensor source = host.is_pinned() ? host : host.pin_memory();
+  return source.to(device, /*non_blocking=*/true);
 }
 
 }  // namespace
@@ -59,6 +68,7 @@ FaceQanScorer::FaceQanScorer(std::shared_ptr<RecognitionModel> model, FaceQanSet
   if (!model_) throw Error(ErrorCode::kInvalidArgument, "FaceQanScorer needs a recognition model");
   settings_.validate();
   seed_ = settings_.seed == kRandomSeed ? draw_seed() : settings_.seed;
+  model_->impl().check_precision(settings_.precision);
 }
 
 FaceQanScorer::~FaceQanScorer() = default;
@@ -71,15 +81,29 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   const int l = settings_.iterations;
   const double eps = settings_.epsilon;
 
-  if (net.device.is_cpu()) flush_subnormals_on_compute_threads();
+  const bool gpu = !net.device.is_cpu();
+  const c10::ScalarType dtype = precision_dtype(settings_.precision);
+  if (gpu) {
+    // TF32 tensor cores only when asked for: fp32 means IEEE float32. These are LibTorch's
+    // process-wide switches, set for every pass (scorers of one process may differ).
+    const bool tf32 = settings_.precision == Precision::kTF32;
+    at::globalContext().setAllowTF32CuDNN(tf32);
+    at::globalContext().setAllowTF32CuBLAS(tf32);
+    // The batch shapes repeat from pass to pass: let cuDNN time its algorithms once per shape.
+    at::globalContext().setBenchmarkCuDNN(true);
+  } else {
+    flush_subnormals_on_compute_threads();
+  }
   const at::Tensor clean_cpu = faces_to_tensor(faces, net.contract);
-  const at::Tensor clean = clean_cpu.to(net.device);
+  const at::Tensor clean = upload(clean_cpu, net.device);
+  const at::Tensor noise = upload(copy_noise(clean_cpu, faces, seed_, k, eps, gpu), net.device);
 
-  // Clean and mirrored faces in one forward pass, outside autograd.
+  // Clean and mirrored faces in one forward pass, outside autograd (at the scoring precision, so
+  // that the clean embedding and the noisy copies' embeddings come from the same arithmetic).
   at::Tensor base, symmetry;
   {
     at::NoGradGuard no_grad;
-    const at::Tensor both = net.embed(at::cat({clean, clean.flip({3})}));
+    const at::Tensor both = net.embed(at::cat({clean, clean.flip({3})}), dtype);
     base = both.slice(0, 0, n);
     symmetry = at::cosine_similarity(base, both.slice(0, n, 2 * n), 1);
   }
@@ -91,7 +115,9 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   // and the chunks run side by side, each single-threaded. That beats splitting every layer over
   // the threads, which costs an OpenMP barrier per layer (on the 2-core development machine two
   // threads that way were 3x slower than one). On a GPU: one chunk.
-  const at::Tensor copies = noisy_copies(clean_cpu, faces, seed_, k, eps).to(net.device);
+  // The noisy copies, clamped to [-1, 1] as the reference does; float32 on any device, so the
+  // same as the CPU's result bit for bit.
+  const at::Tensor copies = (clean.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
   const int64_t copy_count = n * k;
   const int64_t chunks = net.device.is_cpu() && can_run_side_by_side()
                              ? std::min<int64_t>(at::get_num_threads(), copy_count)
@@ -108,16 +134,32 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
       if (step + 1 == l) {
         // The last step's similarities are recorded but never stepped from: no backward.
         at::NoGradGuard no_grad;
-        similarities[step].slice(0, begin, end).copy_(at::cosine_similarity(target, net.embed(batch), 1));
+        similarities[step].slice(0, begin, end).copy_(
+            at::cosine_similarity(target, net.embed(batch, dtype), 1));
         break;
       }
       batch = batch.detach().requires_grad_(true);
-      const at::Tensor cosine = at::cosine_similarity(target, net.embed(batch), 1);
+      const at::Tensor embeddings = net.embed(batch, dtype);
+      const at::Tensor cosine = at::cosine_similarity(target, embeddings, 1);
       similarities[step].slice(0, begin, end).copy_(cosine.detach());
       // Each face's loss is mean(1 - cos) over its k copies: a copy's gradient is -dcos/k,
       // whichever chunk it is in (and its sign is all the step uses).
       const at::Tensor loss = (1.0 - cosine).sum() / k;
-      const at::Tensor gradient = torch::autograd::grad({loss}, {batch})[0];
+      at::Tensor gradient;
+      if (dtype == at::kFloat) {
+        gradient = torch::autograd::grad({loss}, {batch})[0];
+      } else {
+        // Lower precision: the loss's gradient with respect to each copy's embedding (float32)
+        // is scaled by a power of two that brings its largest component to [1, 2) before it
+        // enters the network, so that half precision's backward pass neither underflows (the
+        // gradients of 1 - cos near cos = 1 are tiny) nor overflows. A copy's input gradient
+        // depends only on its own row and the scale is positive, so the step's signs are
+        // unchanged.
+        const at::Tensor to_embeddings = torch::autograd::grad({loss}, {embeddings}, {}, true)[0];
+        const at::Tensor largest = to_embeddings.abs().amax({1}, true).clamp_min(1e-30);
+        const at::Tensor scaled = to_embeddings * at::exp2(-at::floor(at::log2(largest)));
+        gradient = torch::autograd::grad({embeddings}, {batch}, {scaled})[0];
+      }
       batch = (batch.detach() + eps * gradient.sign()).clamp(-1.0, 1.0);
     }
   };

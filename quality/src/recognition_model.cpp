@@ -1,5 +1,6 @@
 // RecognitionModel: a network plus its input contract's normalisation, on one device.
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include "faceqan/network.h"
 
@@ -19,6 +20,90 @@ at::Tensor RecognitionModel::Impl::embed(const at::Tensor& rgb01) {
   // (pixel * 255 - mean) / std, folded into one multiply-add.
   input = input * scale - offset;
   return network->forward(input);
+}
+
+at::Tensor RecognitionModel::Impl::embed(const at::Tensor& rgb01, c10::ScalarType dtype) {
+  if (dtype == at::kFloat) return embed(rgb01);
+  at::Tensor input = rgb01;
+  if (contract.channel_order == ChannelOrder::kBGR) input = input.flip({1});
+  // Normalised in float32; the copy casts it (its cast's gradient takes the network's input
+  // gradient back to float32, so the attack's steps and the noisy copies stay float32).
+  input = input * scale - offset;
+  EmbeddingNetwork* copy = nullptr;
+  {
+    // Only the lookup is locked: copies are never removed once checked, and passes may overlap.
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = converted.find(dtype);
+    if (found == converted.end()) {
+      throw Error(ErrorCode::kInvalidArgument, std::string("no ") + c10::toString(dtype) +
+                                                   " copy of the network: call check_precision first");
+    }
+    copy = found->second.get();
+  }
+  return copy->forward(input).to(at::kFloat);
+}
+
+void RecognitionModel::Impl::check_precision(Precision precision) {
+  const c10::ScalarType dtype = precision_dtype(precision);
+  if (dtype == at::kFloat) return;
+  const std::string what = std::string("precision ") + precision_name(precision) +
+                           " is not supported on device " + device.str() + " for " + source;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto checked = precision_checked.find(dtype);
+    if (checked != precision_checked.end()) {
+      if (checked->second.empty()) return;
+      throw Error(ErrorCode::kDeviceUnavailable, checked->second);
+    }
+    if (converted.find(dtype) == converted.end()) {
+      try {
+        converted[dtype] = network->converted(dtype, device);
+      } catch (const Error& error) {
+        precision_checked[dtype] = what + ": " + error.what();
+        throw Error(ErrorCode::kDeviceUnavailable, precision_checked[dtype]);
+      }
+    }
+  }
+  // One image forward and backward: convolutions and their gradients are where a device or a
+  // LibTorch build lacks a type (Debian's CPU LibTorch has no float16 convolution, for example).
+  std::string failure;
+  try {
+    const at::Tensor face =
+        at::full({1, 3, contract.input_height, contract.input_width}, 0.5,
+                 at::TensorOptions().dtype(at::kFloat).device(device))
+            .requires_grad_(true);
+    const at::Tensor embedding = embed(face, dtype);
+    const at::Tensor gradient = torch::autograd::grad({embedding.sum()}, {face})[0];
+    if (!embedding.isfinite().all().item<bool>() || !gradient.defined()) {
+      failure = "the network gives non-finite embeddings at this precision";
+    }
+  } catch (const c10::Error& error) {
+    failure = error.what_without_backtrace();
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  precision_checked[dtype] = failure.empty() ? "" : what + ": " + failure;
+  if (!failure.empty()) {
+    converted.erase(dtype);
+    throw Error(ErrorCode::kDeviceUnavailable, precision_checked[dtype]);
+  }
+}
+
+std::unique_ptr<EmbeddingNetwork> EmbeddingNetwork::converted(c10::ScalarType dtype,
+                                                              const c10::Device& /*device*/) const {
+  throw Error(ErrorCode::kInvalidArgument, std::string("this model format cannot run in ") +
+                                               c10::toString(dtype));
+}
+
+c10::ScalarType precision_dtype(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat16: return at::kHalf;
+    case Precision::kBFloat16: return at::kBFloat16;
+    case Precision::kFloat32:
+    case Precision::kTF32: break;
+  }
+  return at::kFloat;
 }
 
 std::vector<std::vector<float>> RecognitionModel::embed(const std::vector<FaceImage>& faces) const {

@@ -20,7 +20,8 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   }
 
   at::Tensor forward(const at::Tensor& input) override {
-    c10::IValue output = module_.forward({input});
+    // A lower-precision copy takes float32 input and casts it to its weights' type.
+    c10::IValue output = module_.forward({input.scalar_type() == dtype_ ? input : input.to(dtype_)});
     // Some exports return (embedding, ...) tuples; the embedding comes first.
     if (output.isTuple()) output = output.toTuple()->elements().at(0);
     if (!output.isTensor()) throw Error(ErrorCode::kModelInvalid, "TorchScript forward did not return a tensor");
@@ -28,6 +29,16 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   }
 
   void to(const c10::Device& device) override { module_.to(device); }
+
+  // A deep copy with every floating-point parameter and buffer cast to dtype.
+  std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype,
+                                              const c10::Device& device) const override {
+    torch::jit::Module copy = module_.deepcopy();
+    copy.to(device, dtype);
+    auto network = std::make_unique<TorchScriptNetwork>(std::move(copy));
+    network->dtype_ = dtype;
+    return network;
+  }
 
  private:
   // Weights below FLT_MIN in magnitude are subnormal: they change nothing measurable but make
@@ -44,6 +55,7 @@ class TorchScriptNetwork final : public EmbeddingNetwork {
   }
 
   torch::jit::Module module_;
+  c10::ScalarType dtype_ = at::kFloat;  // the input type forward() passes the module
 };
 
 }  // namespace

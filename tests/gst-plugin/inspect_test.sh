@@ -5,7 +5,7 @@ inspect=$1
 out=$("$inspect" faceqan 2>&1) || { echo "$out"; echo "FAIL: gst-inspect-1.0 faceqan failed"; exit 1; }
 status=0
 for expected in "Filter/Analyzer/Video" \
-    detector-model recognizer-model device threads epsilon iterations samples exponent seed \
+    detector-model recognizer-model device precision threads epsilon iterations samples exponent seed \
     batch-size max-latency queue-size overload detection-threshold min-face-size max-faces \
     detection-interval use-upstream-rois quality-threshold mode drop-gaps attach-embedding draw \
     message stats-interval scoring budget-min-interval budget-max-rate budget-margin \

@@ -7,10 +7,13 @@
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "faceqan/quality.h"
@@ -26,7 +29,15 @@ class EmbeddingNetwork {
   virtual at::Tensor forward(const at::Tensor& input) = 0;
   // Moves the parameters to a device.
   virtual void to(const c10::Device& device) = 0;
+  // A separate copy of this network with its floating-point weights in `dtype` on `device` (for
+  // lower-precision scoring; the original is left as it is). The copy takes float32 input, casts
+  // it where it sees fit, and returns embeddings in `dtype` or float32. Formats that cannot make one throw
+  // Error(kInvalidArgument); the default does.
+  virtual std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype, const c10::Device& device) const;
 };
+
+// The tensor type a precision runs the network in (kFloat for fp32 and tf32).
+c10::ScalarType precision_dtype(Precision precision);
 
 // Parses "auto", "cpu", "cuda" or "cuda:N"; throws Error(kDeviceUnavailable) when a GPU is asked
 // for and LibTorch has none, Error(kInvalidArgument) for anything else.
@@ -39,10 +50,20 @@ struct RecognitionModel::Impl {
   c10::Device device{c10::kCPU};
   at::Tensor scale;   // [1,3,1,1]: 255 / std, in the network's channel order
   at::Tensor offset;  // [1,3,1,1]: mean / std
+  std::mutex mutex;   // guards `converted` and `precision_checked` (not the passes)
+  // Lower-precision copies of `network`, made on first use, and whether each passed its check.
+  std::map<c10::ScalarType, std::unique_ptr<EmbeddingNetwork>> converted;
+  std::map<c10::ScalarType, std::string> precision_checked;  // dtype -> "" (ok) or the error
 
   // faces: [N,3,H,W] RGB in [0,1] on `device`. Returns embeddings [N,D]; differentiable.
   // Called from several threads at once (the scorer's chunks, several scorers).
   at::Tensor embed(const at::Tensor& rgb01);
+  // The same with the network's copy in `dtype` (check_precision makes it): float32 in and out,
+  // so that gradients reach a float32 input. kFloat is embed(rgb01).
+  at::Tensor embed(const at::Tensor& rgb01, c10::ScalarType dtype);
+  // Makes the copy for `precision` if needed and runs one image forward and backward through it
+  // once; throws Error(kDeviceUnavailable) naming the precision and device when that fails.
+  void check_precision(Precision precision);
 };
 
 std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<EmbeddingNetwork> network,

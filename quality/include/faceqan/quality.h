@@ -62,6 +62,26 @@ struct FaceImage {
 constexpr std::int64_t kDefaultSeed = 20220821;
 constexpr std::int64_t kRandomSeed = -1;
 
+// The number format of the recognition network's forward and backward passes while scoring.
+// Similarities, their mean and standard deviation and the quality stay in float32/double; the
+// noisy copies and the attack's steps stay float32 (only the network's input is cast).
+//   kFloat32:  IEEE float32 throughout (on CUDA, TF32 tensor cores are switched off).
+//   kTF32:     float32 storage, TF32 tensor-core convolutions and matrix products on CUDA (Ampere or
+//              later); on the CPU it is exactly kFloat32 (TF32 is a CUDA mode).
+//   kFloat16:  the network's weights and activations in IEEE half precision (CUDA; Debian's CPU
+//              LibTorch has no half-precision convolutions and the scorer says so).
+//   kBFloat16: the network's weights and activations in bfloat16 (CUDA on Ampere or later; on the
+//              CPU where oneDNN supports it, for example with AVX-512).
+// A precision the device cannot run is refused when the scorer is made: Error(kDeviceUnavailable)
+// naming the precision and the device. Nothing falls back silently.
+enum class Precision { kFloat32, kTF32, kFloat16, kBFloat16 };
+
+// "fp32", "tf32", "fp16", "bf16".
+const char* precision_name(Precision precision);
+// Parses "fp32"|"float32", "tf32", "fp16"|"float16"|"half", "bf16"|"bfloat16";
+// throws Error(kInvalidArgument) for anything else.
+Precision parse_precision(const std::string& text);
+
 // FaceQAN's parameters (Babnik, Peer, Struc, ICPR 2022). Defaults are the paper's.
 struct FaceQanSettings {
   double epsilon = 0.001;  // noise amplitude and attack step, in (0, 1)
@@ -69,6 +89,7 @@ struct FaceQanSettings {
   int samples = 10;        // k: noisy copies per face, >= 2
   int exponent = 5;        // p: the final power, >= 1
   std::int64_t seed = kDefaultSeed;
+  Precision precision = Precision::kFloat32;  // the network's number format (not the paper's)
 
   // Throws Error(kInvalidArgument) naming the first bad parameter.
   void validate() const;
@@ -135,6 +156,8 @@ class FaceQanScorer {
   FaceQanScorer(const FaceQanScorer&) = delete;
   FaceQanScorer& operator=(const FaceQanScorer&) = delete;
 
+  // Throws Error(kDeviceUnavailable) when settings.precision cannot run on the model's device (the
+  // check runs one image forward and backward at that precision, once per model and precision).
   // Scores all faces together in one batch of faces * samples images; result i is faces[i]'s.
   // Each face's result depends only on its pixels, its key and the seed.
   std::vector<FaceQuality> score(const std::vector<FaceImage>& faces);

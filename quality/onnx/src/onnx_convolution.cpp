@@ -95,10 +95,10 @@ class ConvOperation final : public Operation {
                                   groups_);
   }
 
-  void to(const c10::Device& device) override {
-    move_floating(weight_, device);
-    move_floating(bias_, device);
-    move_floating(gradient_weight_, device);
+  void to(const c10::Device& device, c10::ScalarType dtype) override {
+    move_floating(weight_, device, dtype);
+    move_floating(bias_, device, dtype);
+    move_floating(gradient_weight_, device, dtype);
   }
 
   // conv(x) * scale + shift == conv'(x) with each output channel's filter and bias rescaled.

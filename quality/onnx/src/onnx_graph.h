@@ -71,9 +71,9 @@ class Operation {
   virtual ~Operation() = default;
   // Computes the node's (first) output. Must use differentiable ATen operations only.
   virtual at::Tensor run(const Arguments& inputs) const = 0;
-  // Moves captured floating-point tensors to a device (integer tensors hold shapes: they stay on
-  // the CPU).
-  virtual void to(const c10::Device& /*device*/) {}
+  // Moves captured floating-point tensors to a device and casts them to dtype (integer tensors hold
+  // shapes: they stay on the CPU).
+  virtual void to(const c10::Device& /*device*/, c10::ScalarType /*dtype*/) {}
   // A per-channel affine map this operation is equivalent to, if any (BatchNormalization).
   virtual std::optional<ChannelAffine> as_channel_affine() const { return std::nullopt; }
   // Folds a following per-channel affine map into this operation's own weights, if it can (Conv).
@@ -141,7 +141,8 @@ void add_convolution_operators(OperatorTable& table);
 void add_layer_operators(OperatorTable& table);
 void add_tensor_operators(OperatorTable& table);
 
-// Moves a tensor to a device if it holds floating-point values (see Operation::to).
-void move_floating(at::Tensor& tensor, const c10::Device& device);
+// Moves a tensor to a device and casts it to dtype if it holds floating-point values (see
+// Operation::to).
+void move_floating(at::Tensor& tensor, const c10::Device& device, c10::ScalarType dtype);
 
 }  // namespace faceqan::onnx_import

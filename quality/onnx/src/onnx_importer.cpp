@@ -42,11 +42,14 @@ class OnnxNetwork final : public EmbeddingNetwork {
 
   at::Tensor forward(const at::Tensor& input) override {
     std::vector<at::Tensor> slots = initial_slots_;  // constants; copies handles, not data
-    slots[static_cast<size_t>(input_slot_)] = input;
+    // A lower-precision copy takes float32 input: it casts it, or its first step's output.
+    slots[static_cast<size_t>(input_slot_)] =
+        dtype_ == at::kFloat || float32_first_ ? input : input.to(dtype_);
     for (const Step& step : steps_) {
       try {
-        slots[static_cast<size_t>(step.output)] =
-            step.operation->run(Arguments(slots, step.inputs));
+        at::Tensor result = step.operation->run(Arguments(slots, step.inputs));
+        if (float32_first_ && &step == &steps_.front()) result = result.to(dtype_);
+        slots[static_cast<size_t>(step.output)] = std::move(result);
       } catch (const c10::Error& error) {
         throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description +
                                                   " failed on input " + shape_text(input) + ": " +
@@ -68,9 +71,34 @@ class OnnxNetwork final : public EmbeddingNetwork {
     return output.dim() == 2 ? output : output.reshape({input.size(0), -1});
   }
 
-  void to(const c10::Device& device) override {
-    for (at::Tensor& tensor : initial_slots_) move_floating(tensor, device);
-    for (Step& step : steps_) step.operation->to(device);
+  void to(const c10::Device& device) override { cast(device, at::kFloat); }
+
+  // A fresh import of the same file with its floating-point weights and constants in dtype.
+  std::unique_ptr<EmbeddingNetwork> converted(c10::ScalarType dtype,
+                                              const c10::Device& device) const override {
+    std::unique_ptr<EmbeddingNetwork> copy = import_onnx(source_);
+    static_cast<OnnxNetwork&>(*copy).cast(device, dtype);
+    return copy;
+  }
+
+  // In a lower precision, the first step stays float32 when it alone reads the graph's input:
+  // FaceQAN's noise and steps (0.002 on a [-1, 1] input) are below bfloat16's spacing there
+  // (0.004-0.008 for |x| > 0.5), so a cast input would lose most of them; the first layer's
+  // float32 output, rounded, keeps them in aggregate (docs/PERFORMANCE.md, lower precision).
+  void cast(const c10::Device& device, c10::ScalarType dtype) {
+    dtype_ = dtype;
+    float32_first_ = false;
+    if (dtype != at::kFloat && !steps_.empty()) {
+      float32_first_ = true;
+      for (size_t i = 1; i < steps_.size(); ++i) {
+        const auto& inputs = steps_[i].inputs;
+        if (std::find(inputs.begin(), inputs.end(), input_slot_) != inputs.end()) float32_first_ = false;
+      }
+    }
+    for (at::Tensor& tensor : initial_slots_) move_floating(tensor, device, dtype);
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      steps_[i].operation->to(device, i == 0 && float32_first_ ? at::kFloat : dtype);
+    }
   }
 
  private:
@@ -85,6 +113,8 @@ class OnnxNetwork final : public EmbeddingNetwork {
   std::vector<Step> steps_;
   int input_slot_;
   int output_slot_;
+  c10::ScalarType dtype_ = at::kFloat;  // the weights' type (lower-precision copies)
+  bool float32_first_ = false;          // the first step runs in float32 (see cast)
 };
 
 // What the importer knows about a named value of the graph.

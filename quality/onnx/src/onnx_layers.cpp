@@ -36,8 +36,8 @@ class BatchNormOperation final : public Operation {
                           /*momentum=*/0.0, epsilon_, /*cudnn_enabled=*/true);
   }
 
-  void to(const c10::Device& device) override {
-    for (at::Tensor* t : {&gamma_, &beta_, &mean_, &variance_}) move_floating(*t, device);
+  void to(const c10::Device& device, c10::ScalarType dtype) override {
+    for (at::Tensor* t : {&gamma_, &beta_, &mean_, &variance_}) move_floating(*t, device, dtype);
   }
 
   std::optional<ChannelAffine> as_channel_affine() const override {
@@ -148,9 +148,9 @@ class PReluOperation final : public Operation {
     return at::where(x >= 0, x, x * slope_);
   }
 
-  void to(const c10::Device& device) override {
-    move_floating(slope_, device);
-    move_floating(channel_slope_, device);
+  void to(const c10::Device& device, c10::ScalarType dtype) override {
+    move_floating(slope_, device, dtype);
+    move_floating(channel_slope_, device, dtype);
   }
 
  private:
@@ -200,10 +200,10 @@ class GemmOperation final : public Operation {
     return y;
   }
 
-  void to(const c10::Device& device) override {
-    move_floating(weight_, device);
-    move_floating(bias_, device);
-    move_floating(addend_, device);
+  void to(const c10::Device& device, c10::ScalarType dtype) override {
+    move_floating(weight_, device, dtype);
+    move_floating(bias_, device, dtype);
+    move_floating(addend_, device, dtype);
   }
 
  private:

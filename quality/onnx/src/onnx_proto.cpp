@@ -250,8 +250,8 @@ void NodeContext::fail_invalid(const std::string& why) const {
   throw Error(ErrorCode::kModelInvalid, model_path() + ": invalid " + describe() + ": " + why);
 }
 
-void move_floating(at::Tensor& tensor, const c10::Device& device) {
-  if (tensor.defined() && at::isFloatingType(tensor.scalar_type())) tensor = tensor.to(device);
+void move_floating(at::Tensor& tensor, const c10::Device& device, c10::ScalarType dtype) {
+  if (tensor.defined() && at::isFloatingType(tensor.scalar_type())) tensor = tensor.to(device, dtype);
 }
 
 }  // namespace faceqan::onnx_import
