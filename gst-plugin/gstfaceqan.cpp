@@ -22,7 +22,7 @@
  *
  * Several faceqan elements in one process (one per camera) share one recognition model and
  * scoring thread when they agree on recognizer-model, device, threads, epsilon, iterations,
- * samples, exponent and seed (shared-scorer=true, the default): faces from all streams are
+ * samples, exponent, seed and precision (shared-scorer=true, the default): faces from all streams are
  * batched together, taken round-robin one face per stream so that no stream starves another,
  * and each element still releases its own frames in order. shared-scorer=false gives an element
  * its own model and thread.
@@ -728,7 +728,7 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
       g_param_spec_boolean("shared-scorer", "Shared scorer",
           "Share one recognition model and scoring thread with the other faceqan elements of the "
           "process that have the same recognizer-model, device, threads, epsilon, iterations, "
-          "samples, exponent and seed: their faces are batched together, round-robin between "
+          "samples, exponent, seed and precision: their faces are batched together, round-robin between "
           "streams, and each element still releases its own frames in order. false: this "
           "element loads and runs its own",
           kDefaultSharedScorer, ready_flags));
@@ -959,7 +959,7 @@ static ModelFiles resolve_model_files(const Settings& s) {
 
 // What elements must agree on to share a scorer: the recognition model file (resolved), the
 // device it runs on (auto resolved), the CPU threads and every FaceQAN setting that changes a
-// score (epsilon, iterations, samples, exponent, seed). Batching settings (batch-size,
+// score (epsilon, iterations, samples, exponent, seed, precision). Batching settings (batch-size,
 // max-latency, queue-size, overload) and everything about detection, tracking and the budget
 // stay per element.
 static std::string shared_scorer_key(const ModelFiles& files, const Settings& s) {
@@ -975,7 +975,8 @@ static std::string shared_scorer_key(const ModelFiles& files, const Settings& s)
   g_ascii_dtostr(epsilon, sizeof epsilon, s.epsilon);  // exact, locale-independent
   return path + '\n' + device + '\n' + std::to_string(s.threads) + '\n' + epsilon + '\n' +
          std::to_string(s.iterations) + '\n' + std::to_string(s.samples) + '\n' +
-         std::to_string(s.exponent) + '\n' + std::to_string(s.seed);
+         std::to_string(s.exponent) + '\n' + std::to_string(s.seed) + '\n' +
+         faceqan::precision_name(s.precision);
 }
 
 // Loads the recognizer and builds the FaceQAN scorer behind a SharedScorer.
