@@ -52,18 +52,44 @@ fi
 #    a CUDA toolkit (nvcc), which a machine with only the wheel lacks.
 if [ "$device" = cpu ]; then default_build=$root/build-gpu-dry; else default_build=$root/build-gpu; fi
 build=${FACEQAN_GPU_BENCH_BUILD:-$default_build}
-generator=()
-command -v ninja > /dev/null && generator=(-G Ninja)
-say "configuring $build"
-cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DFACEQAN_TORCH_ROOT="$torch_root" -DFACEQAN_TORCH_CXX11_ABI="$torch_abi" \
-  -DFACEQAN_WITH_ONNX=OFF -DFACEQAN_WITH_DETECTOR=OFF -DFACEQAN_WITH_TOOLS=OFF \
-  -DFACEQAN_WITH_GSTREAMER=OFF -DFACEQAN_BUILD_TESTS=OFF > "$build.configure.log" 2>&1 \
-  || { tail -30 "$build.configure.log"; exit 1; }
 jobs=${FACEQAN_GPU_BENCH_JOBS:-$(nproc)}
-say "building faceqan-bench-quality with $jobs jobs"
-cmake --build "$build" --target faceqan-bench-quality -j "$jobs" > "$build.build.log" 2>&1 \
-  || { tail -40 "$build.build.log"; exit 1; }
+mkdir -p "$build/bin"
+if command -v cmake > /dev/null && [ -z "${FACEQAN_GPU_BENCH_NO_CMAKE:-}" ]; then
+  generator=()
+  command -v ninja > /dev/null && generator=(-G Ninja)
+  say "configuring $build"
+  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DFACEQAN_TORCH_ROOT="$torch_root" -DFACEQAN_TORCH_CXX11_ABI="$torch_abi" \
+    -DFACEQAN_WITH_ONNX=OFF -DFACEQAN_WITH_DETECTOR=OFF -DFACEQAN_WITH_TOOLS=OFF \
+    -DFACEQAN_WITH_GSTREAMER=OFF -DFACEQAN_BUILD_TESTS=OFF > "$build/configure.log" 2>&1 \
+    || { tail -30 "$build/configure.log"; exit 1; }
+  say "building faceqan-bench-quality with $jobs jobs"
+  cmake --build "$build" --target faceqan-bench-quality -j "$jobs" > "$build/build.log" 2>&1 \
+    || { tail -40 "$build/build.log"; exit 1; }
+else
+  # No CMake on the machine (and nothing to install it from): the core and the benchmark are six
+  # files; compile them straight with the C++ compiler, in parallel.
+  cxx=${CXX:-c++}
+  say "no cmake: compiling with $cxx"
+  flags=(-O2 -std=c++17 -fPIC -DNDEBUG -D_GLIBCXX_USE_CXX11_ABI="$torch_abi" -I"$root/quality/include"
+         -isystem "$torch_root/include" -isystem "$torch_root/include/torch/csrc/api/include")
+  objects=()
+  pids=()
+  for source in "$root"/quality/src/*.cpp "$root/bench/quality_bench.cpp"; do
+    object=$build/$(basename "$source" .cpp).o
+    objects+=("$object")
+    "$cxx" "${flags[@]}" -c "$source" -o "$object" > "$object.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { cat "${objects[$i]}.log"; exit 1; }
+  done
+  libs=(-ltorch -ltorch_cpu -lc10)
+  [ -e "$torch_root/lib/libtorch_cuda.so" ] && libs+=(-ltorch_cuda)
+  [ -e "$torch_root/lib/libc10_cuda.so" ] && libs+=(-lc10_cuda)
+  "$cxx" "${objects[@]}" -o "$build/bin/faceqan-bench-quality" -L"$torch_root/lib" \
+    -Wl,--no-as-needed "${libs[@]}" -Wl,--as-needed -Wl,-rpath,"$torch_root/lib" -pthread
+fi
 bench=$build/bin/faceqan-bench-quality
 
 # 3. The benchmark and the reference.

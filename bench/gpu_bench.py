@@ -127,7 +127,8 @@ def run_project(bench, model_path, faces_file, face_count, settings, device, pre
     with open(os.path.join(work, "project_%s.log" % tag), "w") as f:
         f.write(" ".join(command) + "\n" + result.stdout)
     if result.returncode != 0:
-        return None, result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "failed"
+        errors = [line for line in result.stdout.splitlines() if line.startswith("faceqan-bench-quality:")]
+        return None, errors[-1] if errors else "failed (see %s)" % json_out.replace(".json", ".log")
     with open(json_out) as f:
         rows = json.load(f)
     with open(scores_out) as f:
