@@ -1009,7 +1009,11 @@ static std::shared_ptr<SharedScorer> make_scorer(const ModelFiles& files, const 
         for (const PendingFace& face : faces) {
           images.push_back({face.pixels.data(), size.width, size.height, face.key});
         }
-        return scorer->score(images);
+        std::vector<faceqan::FaceQuality> qualities = scorer->score(images);
+        // The pass's tensors are freed by now; without this the allocator's per-thread arenas
+        // keep their pages and the element's resident size creeps up for thousands of frames.
+        faceqan::release_free_memory();
+        return qualities;
       },
       std::move(info));
 }

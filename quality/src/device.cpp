@@ -3,6 +3,10 @@
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -21,6 +25,12 @@ extern "C" __attribute__((weak)) int omp_get_max_threads();
 namespace faceqan {
 
 bool cuda_available() { return at::hasCUDA() && at::getNumGPUs() > 0; }
+
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 c10::Device resolve_device(const std::string& spec) {
   if (spec.empty() || spec == "auto") {

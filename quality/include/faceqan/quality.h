@@ -115,6 +115,14 @@ int cpu_threads();
 // Whether this LibTorch was built with CUDA and sees at least one GPU.
 bool cuda_available();
 
+// Hands memory that the process has freed but the allocator still holds back to the operating
+// system (glibc: malloc_trim; elsewhere nothing). Long-running callers (the element, after each
+// scoring pass) use it because glibc gives every thread that allocates its own arena and keeps
+// each arena's freed pages: on the CPU a pass's tensors (tens of MB) come and go on several
+// threads, and the arenas' kept pages add up to a resident size that climbs for thousands of
+// frames (docs/RELIABILITY.md, soak). Process-wide; cheap next to a pass (the soak ran no slower).
+void release_free_memory();
+
 // A loaded recognition network with its input contract, on one device. Shared by scorers;
 // calls from several threads are serialised inside.
 class RecognitionModel {

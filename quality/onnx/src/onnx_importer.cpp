@@ -42,14 +42,23 @@ class OnnxNetwork final : public EmbeddingNetwork {
 
   at::Tensor forward(const at::Tensor& input) override {
     std::vector<at::Tensor> slots = initial_slots_;  // constants; copies handles, not data
-    // A lower-precision copy takes float32 input: it casts it, or its first step's output.
-    slots[static_cast<size_t>(input_slot_)] =
-        dtype_ == at::kFloat || float32_first_ ? input : input.to(dtype_);
-    for (const Step& step : steps_) {
+    slots[static_cast<size_t>(input_slot_)] = input;
+    for (size_t index = 0; index < steps_.size(); ++index) {
+      const Step& step = steps_[index];
       try {
-        at::Tensor result = step.operation->run(Arguments(slots, step.inputs));
-        if (float32_first_ && &step == &steps_.front()) result = result.to(dtype_);
-        slots[static_cast<size_t>(step.output)] = std::move(result);
+        // A lower-precision copy runs some steps in float32 (see cast): each step reads its
+        // floating-point inputs in its own type.
+        if (dtype_ != at::kFloat) {
+          const c10::ScalarType wanted = step_types_[index];
+          for (int slot : step.inputs) {
+            if (slot < 0) continue;
+            at::Tensor& value = slots[static_cast<size_t>(slot)];
+            if (value.defined() && value.is_floating_point() && value.scalar_type() != wanted) {
+              value = value.to(wanted);
+            }
+          }
+        }
+        slots[static_cast<size_t>(step.output)] = step.operation->run(Arguments(slots, step.inputs));
       } catch (const c10::Error& error) {
         throw Error(ErrorCode::kInvalidInput, source_ + ": " + step.description +
                                                   " failed on input " + shape_text(input) + ": " +
@@ -81,24 +90,17 @@ class OnnxNetwork final : public EmbeddingNetwork {
     return copy;
   }
 
-  // In a lower precision, the first step stays float32 when it alone reads the graph's input:
-  // FaceQAN's noise and steps (0.002 on a [-1, 1] input) are below bfloat16's spacing there
-  // (0.004-0.008 for |x| > 0.5), so a cast input would lose most of them; the first layer's
-  // float32 output, rounded, keeps them in aggregate (docs/PERFORMANCE.md, lower precision).
+  // In a lower precision, the first step stays float32: FaceQAN's noise and steps (0.002 on a
+  // [-1, 1] input) are below bfloat16's spacing there (0.004-0.008 for |x| > 0.5), so a cast
+  // input would lose most of them; the first layer's float32 output, rounded as the next step
+  // reads it, keeps them in aggregate. More float32 steps bought nothing measurable
+  // (docs/PERFORMANCE.md, lower precision). Any other step that reads the input casts it.
   void cast(const c10::Device& device, c10::ScalarType dtype) {
     dtype_ = dtype;
-    float32_first_ = false;
-    if (dtype != at::kFloat && !steps_.empty()) {
-      float32_first_ = true;
-      for (size_t i = 1; i < steps_.size(); ++i) {
-        const auto& inputs = steps_[i].inputs;
-        if (std::find(inputs.begin(), inputs.end(), input_slot_) != inputs.end()) float32_first_ = false;
-      }
-    }
+    step_types_.assign(steps_.size(), dtype);
+    if (dtype != at::kFloat && !steps_.empty()) step_types_.front() = at::kFloat;
     for (at::Tensor& tensor : initial_slots_) move_floating(tensor, device, dtype);
-    for (size_t i = 0; i < steps_.size(); ++i) {
-      steps_[i].operation->to(device, i == 0 && float32_first_ ? at::kFloat : dtype);
-    }
+    for (size_t i = 0; i < steps_.size(); ++i) steps_[i].operation->to(device, step_types_[i]);
   }
 
  private:
@@ -113,8 +115,8 @@ class OnnxNetwork final : public EmbeddingNetwork {
   std::vector<Step> steps_;
   int input_slot_;
   int output_slot_;
-  c10::ScalarType dtype_ = at::kFloat;  // the weights' type (lower-precision copies)
-  bool float32_first_ = false;          // the first step runs in float32 (see cast)
+  c10::ScalarType dtype_ = at::kFloat;     // the weights' type (lower-precision copies)
+  std::vector<c10::ScalarType> step_types_;  // each step's type (see cast)
 };
 
 // What the importer knows about a named value of the graph.
