@@ -11,7 +11,7 @@
 //
 // The registry (acquire) hands out one SharedScorer per key while anyone holds it (a weak_ptr
 // cache): elements with the same model, device, threads and FaceQAN settings share it. The
-// element builds the key (gstfaceqan.cpp: shared_scorer_key, docs/PERFORMANCE.md).
+// element builds the key (element_models.cpp: shared_scorer_key, docs/PERFORMANCE.md).
 //
 // Shutdown: Client::cancel() drops the client's jobs not yet taken and guarantees that none of
 // its callbacks runs after it returns (faces already in the batch being scored are scored, and
