@@ -340,6 +340,7 @@ void install_properties(GObjectClass* klass) {
   gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_OVERLOAD, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_MODE, static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_SCORING, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_FACEQAN_PRECISION, static_cast<GstPluginAPIFlags>(0));
 }
 
 bool set_property(GObject* object, Settings& s, guint prop_id, const GValue* value,
