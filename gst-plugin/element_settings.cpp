@@ -145,9 +145,10 @@ void install_properties(GObjectClass* klass) {
   g_object_class_install_property(klass, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision",
           "The recognition network's number format while scoring: fp32, tf32, fp16 or bf16. "
-          "Similarities and scores stay float32/double. Lower precision is faster on GPUs and "
-          "ranks faces as fp32 does (Spearman >= 0.99, docs/PERFORMANCE.md) but scores differ a "
-          "little; a precision the device cannot run fails the start",
+          "Similarities and scores stay float32/double. Lower precision is faster and ranks "
+          "faces of mixed quality as fp32 does (bf16: Spearman 0.99 on the development set, "
+          "docs/PERFORMANCE.md), but single scores move by a few hundredths, as between seeds; "
+          "a precision the device cannot run fails the start",
           GST_TYPE_FACEQAN_PRECISION, static_cast<gint>(kDefaultPrecision), ready_flags));
   g_object_class_install_property(klass, PROP_THREADS,
       g_param_spec_uint("threads", "Threads",

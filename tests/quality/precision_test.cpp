@@ -90,6 +90,20 @@ std::vector<OwnedFace> lfw_faces(size_t count) {
   return faces;
 }
 
+// Faces over the whole quality range, as the development set of docs/EVALUATION.md has them
+// (sharp, blurred and pixelated copies of the same aligned faces), where a ranking matters.
+std::vector<OwnedFace> faces_of_mixed_quality(size_t originals) {
+  std::vector<OwnedFace> faces;
+  for (const auto& path : lfw_aligned_images()) {
+    if (faces.size() == 3 * originals) break;
+    const cv::Mat image = read_bgr(path);
+    faces.push_back(to_face(image));
+    faces.push_back(to_face(blurred(image)));
+    faces.push_back(to_face(pixelated(image)));
+  }
+  return faces;
+}
+
 std::vector<FaceQuality> score(const std::shared_ptr<RecognitionModel>& model,
                                const std::vector<OwnedFace>& faces, const FaceQanSettings& settings) {
   FaceQanScorer scorer(model, settings);
@@ -162,8 +176,10 @@ TEST(PlainFaceQan, TorchScriptWithTrainableWeightsMatchesOptimisedScorer) {
 
 // A lower precision either runs and ranks faces as fp32 does, or is refused with an error naming
 // the precision and the device. Stated agreement (docs/PERFORMANCE.md): Spearman >= 0.99 against
-// fp32 over 50 real faces at the paper's settings; here, on 6 faces at l 2, k 3, the ranks may
-// swap a close pair, so >= 0.8, and each quality within 0.05. tf32 on the CPU is fp32 exactly.
+// fp32 over the 397 faces of the degraded development set at the paper's settings (fp32 against
+// itself with another seed: 0.995). Here, on 12 faces of mixed quality at l 2, k 3: Spearman
+// >= 0.95 (one swap of neighbours in 12 is 0.993, two 0.986; fp32 with another seed stays above
+// 0.95 too) and each quality within 0.05. tf32 on the CPU is fp32 exactly.
 class LowerPrecision : public ::testing::TestWithParam<Precision> {};
 
 TEST_P(LowerPrecision, AgreesWithFp32OrIsAClearError) {
@@ -186,7 +202,7 @@ TEST_P(LowerPrecision, AgreesWithFp32OrIsAClearError) {
     EXPECT_NO_THROW(FaceQanScorer(model, small()));
     return;
   }
-  const auto faces = lfw_faces(GetParam() == Precision::kTF32 ? 1 : 6);
+  const auto faces = GetParam() == Precision::kTF32 ? lfw_faces(1) : faces_of_mixed_quality(4);
   std::vector<FaceImage> views;
   for (size_t i = 0; i < faces.size(); ++i) views.push_back(faces[i].view(i));
   const auto lower = scorer->score(views);
@@ -203,10 +219,19 @@ TEST_P(LowerPrecision, AgreesWithFp32OrIsAClearError) {
   const double rho = spearman(a, b);
   std::printf("%s on this CPU: Spearman %.4f against fp32, largest difference %.4f\n", name.c_str(),
               rho, worst);
+  if (GetParam() != Precision::kTF32) {
+    // The yardstick: how far fp32 moves from itself with another seed on the same faces.
+    FaceQanSettings reseeded = small();
+    reseeded.seed = 7;
+    const auto again = score(model, faces, reseeded);
+    std::vector<double> c;
+    for (const auto& quality : again) c.push_back(quality.quality);
+    std::printf("fp32 with another seed: Spearman %.4f against fp32\n", spearman(a, c));
+  }
   if (GetParam() == Precision::kTF32) {
     EXPECT_EQ(worst, 0.0);
   } else {
-    EXPECT_GE(rho, 0.8);
+    EXPECT_GE(rho, 0.95);
     EXPECT_LE(worst, 0.05);
   }
 }
