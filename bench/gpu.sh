@@ -67,15 +67,21 @@ if command -v cmake > /dev/null && [ -z "${FACEQAN_GPU_BENCH_NO_CMAKE:-}" ]; the
   cmake --build "$build" --target faceqan-bench-quality -j "$jobs" > "$build/build.log" 2>&1 \
     || { tail -40 "$build/build.log"; exit 1; }
 else
-  # No CMake on the machine (and nothing to install it from): the core and the benchmark are six
-  # files; compile them straight with the C++ compiler, in parallel.
+  # No CMake on the machine (and nothing to install it from): the core (faceqan_quality in
+  # quality/CMakeLists.txt: LibTorch only, so not quality_scale.cpp, which needs nlohmann-json)
+  # and the benchmark are six files; compile them straight with the C++ compiler, in parallel.
   cxx=${CXX:-c++}
   say "no cmake: compiling with $cxx"
   flags=(-O2 -std=c++17 -fPIC -DNDEBUG -D_GLIBCXX_USE_CXX11_ABI="$torch_abi" -I"$root/quality/include"
          -isystem "$torch_root/include" -isystem "$torch_root/include/torch/csrc/api/include")
   objects=()
   pids=()
-  for source in "$root"/quality/src/*.cpp "$root/bench/quality_bench.cpp"; do
+  sources=()
+  for name in aggregate device faceqan_scorer recognition_model torchscript_model; do
+    sources+=("$root/quality/src/$name.cpp")
+  done
+  sources+=("$root/bench/quality_bench.cpp")
+  for source in "${sources[@]}"; do
     object=$build/$(basename "$source" .cpp).o
     objects+=("$object")
     "$cxx" "${flags[@]}" -c "$source" -o "$object" > "$object.log" 2>&1 &
