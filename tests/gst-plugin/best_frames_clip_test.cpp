@@ -78,14 +78,10 @@ const ClipRun& clip_run() {
           }
           break;
         }
-        case GST_MESSAGE_ERROR: {
-          GError* err = nullptr;
-          gst_message_parse_error(message, &err, nullptr);
-          ADD_FAILURE() << "pipeline error: " << err->message;
-          g_error_free(err);
+        case GST_MESSAGE_ERROR:
+          ADD_FAILURE() << "pipeline error: " << error_text(message);
           running = false;
           break;
-        }
         case GST_MESSAGE_EOS:
           r.eos = true;
           running = false;
@@ -308,10 +304,8 @@ TEST_F(BestFramesClip, BadBestLocationFailsTheStart) {
         << pattern;
     GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     ASSERT_NE(message, nullptr) << pattern;
-    GError* err = nullptr;
-    gst_message_parse_error(message, &err, nullptr);
-    EXPECT_NE(std::string(err->message).find("best-location"), std::string::npos) << err->message;
-    g_error_free(err);
+    const std::string error = error_text(message);
+    EXPECT_NE(error.find("best-location"), std::string::npos) << error;
     gst_message_unref(message);
     gst_element_set_state(element, GST_STATE_NULL);
     gst_object_unref(bus);

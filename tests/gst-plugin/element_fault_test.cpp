@@ -38,48 +38,6 @@ class FaceQanFault : public ::testing::Test {
   void SetUp() override { init_gstreamer(); }
 };
 
-// Everything the harness receives until EOS.
-struct Output {
-  std::vector<GstBuffer*> buffers;
-  bool eos = false;
-  ~Output() {
-    for (GstBuffer* b : buffers) gst_buffer_unref(b);
-  }
-};
-
-void push_eos_and_collect(GstHarness* h, Output& out) {
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  for (;;) {
-    while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
-    GstEvent* event = gst_harness_pull_event(h);  // waits (up to the harness's timeout)
-    ASSERT_NE(event, nullptr) << "no EOS";
-    const GstEventType type = GST_EVENT_TYPE(event);
-    gst_event_unref(event);
-    if (type == GST_EVENT_EOS) {
-      out.eos = true;
-      break;
-    }
-  }
-  while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
-}
-
-// The first error on the bus as "message | debug", or "".
-std::string pop_error(GstElement* element) {
-  GstBus* bus = gst_element_get_bus(element);
-  std::string text;
-  if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-    GError* error = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(m, &error, &debug);
-    text = std::string(error->message) + " | " + (debug ? debug : "");
-    g_clear_error(&error);
-    g_free(debug);
-    gst_message_unref(m);
-  }
-  gst_object_unref(bus);
-  return text;
-}
-
 // Every published face lies inside its frame, with finite numbers in their ranges.
 void expect_sane_faces(const std::vector<PublishedFace>& faces, int width, int height,
                        const std::string& what) {
@@ -217,7 +175,7 @@ TEST_P(CapsChange, FacesAreFoundAtTheNewResolution) {
                                              i * GST_SECOND)),
               GST_FLOW_OK);
   }
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), static_cast<std::size_t>(kFrames));
   for (int i = 0; i < kFrames; ++i) {
@@ -285,7 +243,7 @@ TEST_F(FaceQanFault, NoFaceOneFaceAndFiftyFaces) {
   const auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(gst_harness_push(h, make_frame(many, GST_VIDEO_FORMAT_BGR, 2 * GST_SECOND)),
             GST_FLOW_OK);
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   std::cout << "[          ] 50-face frame: " << expected_many << " faces scored in "
             << Seconds(std::chrono::steady_clock::now() - start).count() << " s\n";
@@ -310,7 +268,7 @@ TEST_F(FaceQanFault, MaxFacesKeepsTheLargestFacesOnly) {
                                       std::to_string(kMax),
                                   many);
   ASSERT_EQ(gst_harness_push(h, make_frame(many, GST_VIDEO_FORMAT_BGR, 0)), GST_FLOW_OK);
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 1u);
   const auto faces = published_faces(out.buffers[0]);
@@ -367,7 +325,7 @@ TEST_F(FaceQanFault, FacesCutByEachBorder) {
       GstHarness* h = faceqan_harness(
           std::string(kCheapScoring) + " draw=true best-frames=true message=true", frame, format);
       ASSERT_EQ(gst_harness_push(h, make_frame(frame, format, 0)), GST_FLOW_OK) << what;
-      Output out;
+      HarnessOutput out;
       push_eos_and_collect(h, out);
       ASSERT_EQ(out.buffers.size(), 1u) << what;
       const auto faces = published_faces(out.buffers[0]);
@@ -407,7 +365,7 @@ TEST_P(TinyFrame, PassesUnchangedWithoutFaces) {
   gst_buffer_unmap(in, &map);
   ASSERT_EQ(gst_harness_push(h, in), GST_FLOW_OK);
   ASSERT_EQ(gst_harness_push(h, make_frame(strip, format, GST_SECOND)), GST_FLOW_OK);
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 2u);
   EXPECT_TRUE(published_faces(out.buffers[0]).empty());
@@ -438,7 +396,7 @@ TEST_F(FaceQanFault, EosRightAfterTheFirstFrame) {
       std::string(kCheapScoring) + " max-latency=60000 best-frames=true message=true", photo);
   ASSERT_EQ(gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0)), GST_FLOW_OK);
   const auto start = std::chrono::steady_clock::now();
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   EXPECT_LT(Seconds(std::chrono::steady_clock::now() - start).count(), 30.0);
   ASSERT_TRUE(out.eos);

@@ -228,16 +228,7 @@ class BadModel : public FaceQanLifecycle {
     GstBus* bus = gst_bus_new();
     gst_element_set_bus(element, bus);
     const GstStateChangeReturn ret = gst_element_set_state(element, GST_STATE_PAUSED);
-    std::string text;
-    if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-      GError* error = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(m, &error, &debug);
-      text = std::string(error->message) + " | " + (debug ? debug : "");
-      g_clear_error(&error);
-      g_free(debug);
-      gst_message_unref(m);
-    }
+    const std::string text = pop_error(element);
     EXPECT_EQ(ret, GST_STATE_CHANGE_FAILURE) << property << "=" << value;
     EXPECT_FALSE(text.empty()) << "no error message for " << property << "=" << value;
     gst_element_set_state(element, GST_STATE_NULL);

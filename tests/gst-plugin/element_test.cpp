@@ -19,29 +19,6 @@ class FaceQanElement : public ::testing::Test {
   void SetUp() override { init_gstreamer(); }
 };
 
-// Everything the harness receives until EOS, events dropped except GAP (counted).
-struct Output {
-  std::vector<GstBuffer*> buffers;
-  int gaps = 0;
-  ~Output() {
-    for (GstBuffer* b : buffers) gst_buffer_unref(b);
-  }
-};
-
-void push_eos_and_collect(GstHarness* h, Output& out) {
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  for (;;) {
-    while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
-    GstEvent* event = gst_harness_pull_event(h);  // waits (up to the harness's timeout)
-    ASSERT_NE(event, nullptr) << "no EOS";
-    const GstEventType type = GST_EVENT_TYPE(event);
-    gst_event_unref(event);
-    if (type == GST_EVENT_GAP) ++out.gaps;
-    if (type == GST_EVENT_EOS) break;
-  }
-  while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
-}
-
 TEST_F(FaceQanElement, MetadataMatchesTheDetector) {
   const cv::Mat photo = read_photo("groups/bbt1.jpg");
   RetinaFaceDetector detector(find_model(kDefaultDetectionModel));
@@ -105,7 +82,7 @@ TEST_F(FaceQanElement, KeepsOrderAndTimestampsAndDeliversEverythingAtEos) {
                                              GST_SECOND)),
               GST_FLOW_OK);
   }
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 6u);
   for (int i = 0; i < 6; ++i) {
@@ -127,7 +104,7 @@ TEST_F(FaceQanElement, DetectionIntervalReusesTheLastDetections) {
   for (int i = 0; i < 4; ++i) {
     gst_harness_push(h, make_frame(*frames[i], GST_VIDEO_FORMAT_BGR, i * GST_SECOND));
   }
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 4u);
   const std::size_t expected[] = {1, 1, 1, 0};
@@ -149,7 +126,7 @@ TEST_F(FaceQanElement, DropModeKeepsOnlyFramesWithAGoodFace) {
   GstHarness* annotate = faceqan_harness(scoring, sharp);
   gst_harness_push(annotate, make_frame(sharp, GST_VIDEO_FORMAT_BGR, 0));
   gst_harness_push(annotate, make_frame(blurred, GST_VIDEO_FORMAT_BGR, GST_SECOND));
-  Output measured;
+  HarnessOutput measured;
   push_eos_and_collect(annotate, measured);
   gst_harness_teardown(annotate);
   ASSERT_EQ(measured.buffers.size(), 2u);
@@ -168,7 +145,7 @@ TEST_F(FaceQanElement, DropModeKeepsOnlyFramesWithAGoodFace) {
   gst_harness_push(h, make_frame(blurred, GST_VIDEO_FORMAT_BGR, 0));
   gst_harness_push(h, make_frame(sharp, GST_VIDEO_FORMAT_BGR, GST_SECOND));
   gst_harness_push(h, make_frame(blank, GST_VIDEO_FORMAT_BGR, 2 * GST_SECOND));
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 1u);
   EXPECT_EQ(GST_BUFFER_PTS(out.buffers[0]), GST_SECOND);
@@ -202,7 +179,7 @@ TEST_F(FaceQanElement, UpstreamRegionsAreScoredWithoutTheDetector) {
   gst_buffer_add_video_region_of_interest_meta(frame, "person", 0, 0, 50, 50);  // not a face
   gst_harness_push(h, frame);
 
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 2u);
   EXPECT_TRUE(published_faces(out.buffers[0]).empty());
@@ -284,7 +261,7 @@ TEST_F(FaceQanElement, PostsFrameMessagesAndStatistics) {
   segment.base = 5 * GST_SECOND;  // running time = pts + 5 s
   gst_harness_push_event(h, gst_event_new_segment(&segment));
   gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, GST_SECOND, 40 * GST_MSECOND));
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 1u);
 
@@ -360,7 +337,7 @@ TEST_F(FaceQanElement, CalibrationAddsTheQualityOn0To100Scale) {
   GstHarness* h = faceqan_harness(
       std::string(kCheapScoring) + " message=true calibration=" + calibration, photo);
   gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0));
-  Output out;
+  HarnessOutput out;
   push_eos_and_collect(h, out);
   ASSERT_EQ(out.buffers.size(), 1u);
 

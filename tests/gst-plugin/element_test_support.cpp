@@ -107,6 +107,48 @@ std::vector<PublishedFace> published_faces(GstBuffer* buffer) {
   return faces;
 }
 
+HarnessOutput::~HarnessOutput() {
+  for (GstBuffer* buffer : buffers) gst_buffer_unref(buffer);
+}
+
+void push_eos_and_collect(GstHarness* h, HarnessOutput& out) {
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  for (;;) {
+    while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
+    GstEvent* event = gst_harness_pull_event(h);  // waits (up to the harness's timeout)
+    ASSERT_NE(event, nullptr) << "no EOS";
+    const GstEventType type = GST_EVENT_TYPE(event);
+    gst_event_unref(event);
+    if (type == GST_EVENT_GAP) ++out.gaps;
+    if (type == GST_EVENT_EOS) {
+      out.eos = true;
+      break;
+    }
+  }
+  while (GstBuffer* b = gst_harness_try_pull(h)) out.buffers.push_back(b);
+}
+
+std::string error_text(GstMessage* error) {
+  GError* gerror = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(error, &gerror, &debug);
+  std::string text = std::string(gerror->message) + " | " + (debug ? debug : "");
+  g_clear_error(&gerror);
+  g_free(debug);
+  return text;
+}
+
+std::string pop_error(GstElement* element) {
+  GstBus* bus = gst_element_get_bus(element);
+  std::string text;
+  if (GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    text = error_text(message);
+    gst_message_unref(message);
+  }
+  gst_object_unref(bus);
+  return text;
+}
+
 GstBuffer* pull_within(GstHarness* h, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < deadline) {

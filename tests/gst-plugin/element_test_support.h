@@ -45,6 +45,28 @@ struct PublishedFace {
 };
 std::vector<PublishedFace> published_faces(GstBuffer* buffer);
 
+// Everything a harness sent downstream until EOS: the buffers (owned), the GAP events counted,
+// other events dropped.
+struct HarnessOutput {
+  std::vector<GstBuffer*> buffers;
+  int gaps = 0;
+  bool eos = false;
+  HarnessOutput() = default;
+  HarnessOutput(const HarnessOutput&) = delete;
+  HarnessOutput& operator=(const HarnessOutput&) = delete;
+  ~HarnessOutput();
+};
+
+// Pushes EOS into the harness and collects what comes out until the EOS event (a test failure if
+// none comes within the harness's timeout).
+void push_eos_and_collect(GstHarness* h, HarnessOutput& out);
+
+// An error message's text as "message | debug".
+std::string error_text(GstMessage* error);
+
+// The first error on the element's bus as "message | debug" (popped), or "" if there is none.
+std::string pop_error(GstElement* element);
+
 // Pulls a buffer, waiting at most `seconds`; nullptr on timeout.
 GstBuffer* pull_within(GstHarness* h, double seconds);
 

@@ -38,25 +38,13 @@ struct Received {
 };
 
 Received eos_and_collect(GstHarness* h) {
+  HarnessOutput out;
+  push_eos_and_collect(h, out);
   Received received;
-  auto take = [&](GstBuffer* b) {
+  for (GstBuffer* b : out.buffers) {
     received.pts.push_back(GST_BUFFER_PTS(b));
     received.faces.push_back(published_faces(b));
-    gst_buffer_unref(b);
-  };
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  for (;;) {
-    while (GstBuffer* b = gst_harness_try_pull(h)) take(b);
-    GstEvent* event = gst_harness_pull_event(h);
-    if (event == nullptr) {
-      ADD_FAILURE() << "no EOS";
-      break;
-    }
-    const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
-    gst_event_unref(event);
-    if (eos) break;
   }
-  while (GstBuffer* b = gst_harness_try_pull(h)) take(b);
   return received;
 }
 
