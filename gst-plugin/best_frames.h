@@ -30,6 +30,11 @@ struct BestFrame {
   cv::Mat crop;   // the aligned crop, 8-bit BGR
   cv::Mat frame;  // the whole frame, 8-bit BGR; empty unless asked for
   std::string crop_path, frame_path;  // where save_best_frame() wrote them; empty if not saved
+  std::vector<float> embedding;  // the face's recognition embedding (best-same-person)
+  // The person the track belongs to (best-same-person; otherwise the track itself), and whether
+  // this face is that person's best so far (only then is it saved).
+  TrackId person = 0;
+  bool person_best = true;
 };
 
 class BestFrameSelector {
@@ -62,7 +67,8 @@ class BestFrameSelector {
   std::map<TrackId, Entry> entries_;
 };
 
-// Writes the best frame's crop to format_location(pattern, track) and, with save_frame, the whole
+// Writes the best frame's crop to format_location(pattern, person) (the track when no person is
+// set) and, with save_frame, the whole
 // frame beside it with "-frame" before the extension, creating missing folders. Fills crop_path
 // and frame_path. Throws std::runtime_error when a file cannot be written.
 void save_best_frame(BestFrame* best, const std::string& pattern, bool save_frame);

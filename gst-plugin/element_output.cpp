@@ -97,6 +97,7 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     candidate.frame_height = height;
     candidate.landmarks = face.landmarks;
     candidate.crop = std::move(item.crops[i]);
+    candidate.embedding = results[i].quality.embedding;
     const bool new_best = st.best.offer(std::move(candidate));
     GST_LOG("track %u: quality %.6f at %" GST_TIME_FORMAT "%s", face.track_id,
             results[i].quality.quality, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)),
@@ -129,6 +130,11 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
   const std::vector<FaceResult> results = face_results(st, s, item, finished.results);
   // Before drawing: the saved frames are the video's own pixels.
   if (s.best_frames) {
+    if (GST_BUFFER_PTS_IS_VALID(buffer)) {
+      for (const FaceRecord& face : item.faces) {
+        st.track_spans[face.track_id].extend(GST_BUFFER_PTS(buffer));
+      }
+    }
     try {
       offer_best_frames(st, s, item, results, buffer);
     } catch (const std::exception& e) {
@@ -165,7 +171,10 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
                                         s.best_interval));
     }
   }
-  for (TrackId ended : item.ended_tracks) st.latest_score.erase(ended);
+  for (TrackId ended : item.ended_tracks) {
+    st.latest_score.erase(ended);
+    st.track_spans.erase(ended);
+  }
 
   if (s.mode != Mode::kDrop) return true;
   return std::any_of(results.begin(), results.end(), [&s](const FaceResult& r) {
@@ -177,8 +186,17 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
 
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
                       std::vector<BestFrame> bests) {
+  st.persons.set_min_similarity(s.best_same_person);
+  st.persons.set_min_quality(s.quality_threshold);
   for (BestFrame& best : bests) {
-    if (!s.best_location.empty()) {
+    const auto span = st.track_spans.find(best.track);
+    const PersonAssignment assignment =
+        st.persons.assign(best.track, best.embedding, best.quality,
+                          span != st.track_spans.end() ? span->second : TrackSpan{});
+    best.person = assignment.person;
+    best.person_best = assignment.person_best;
+    // A person's earlier, better crop stays where it is.
+    if (!s.best_location.empty() && best.person_best) {
       try {
         save_best_frame(&best, s.best_location, s.best_save_frame);
       } catch (const std::exception& e) {
@@ -197,6 +215,11 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
   }
 }
 
+void emit_all_best_frames(GstElement* element, State& st, const Settings& s) {
+  emit_best_frames(element, st, s, st.best.take_all());
+  st.track_spans.clear();  // every track has now been handed out, and the tracker starts anew
+}
+
 GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, const Settings& s,
                             Queue::Finished& finished) {
   GstMiniObject* object = finished.payload.object.release();
@@ -206,7 +229,7 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
     if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) gst_event_copy_segment(event, &st.segment);
     const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
     // Every frame has left: the open tracks' best frames are final.
-    if (eos && s.best_frames) emit_best_frames(element, st, s, st.best.take_all());
+    if (eos && s.best_frames) emit_all_best_frames(element, st, s);
     if (eos && s.stats_interval > 0) post_stats(element, st, s, true);
     gst_pad_push_event(srcpad, event);
     return eos ? GST_FLOW_EOS : GST_FLOW_OK;

@@ -17,6 +17,8 @@ namespace faceqan::gst {
 // the state change and flush once the task has stopped.
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
                       std::vector<BestFrame> bests);
+// The same for every pending best frame (EOS, stop, flush), after which no track is live.
+void emit_all_best_frames(GstElement* element, State& st, const Settings& s);
 
 // Publishes a finished item and pushes it on `srcpad`: a frame with its results (or, when
 // mode=drop rejects it, a GAP with drop-gaps or nothing), an event as it is. Returns the flow

@@ -45,6 +45,7 @@ enum {
   PROP_BEST_LOCATION,
   PROP_BEST_SAVE_FRAME,
   PROP_BEST_INTERVAL,
+  PROP_BEST_SAME_PERSON,
   PROP_JSON_LOCATION,
   PROP_CALIBRATION,
   PROP_SHARED_SCORER,
@@ -305,8 +306,8 @@ void install_properties(GObjectClass* klass) {
   g_object_class_install_property(klass, PROP_BEST_LOCATION,
       g_param_spec_string("best-location", "Best location",
           "With best-frames: save each track's best aligned crop to this path pattern, with one "
-          "integer conversion for the track id (e.g. enroll/person-%05u.png); any other "
-          "conversion fails the start. Empty: save nothing",
+          "integer conversion for the track id, or the person id with best-same-person (e.g. "
+          "enroll/person-%05u.png); any other conversion fails the start. Empty: save nothing",
           "", ready_flags));
   g_object_class_install_property(klass, PROP_BEST_SAVE_FRAME,
       g_param_spec_boolean("best-save-frame", "Best save frame",
@@ -317,6 +318,16 @@ void install_properties(GObjectClass* klass) {
           "With best-frames: also hand out a live track's best frame every this many seconds "
           "(stream time) if it improved; 0: only when the track ends",
           0, kMaxBestInterval, kDefaultBestInterval, playing_flags));
+  g_object_class_install_property(klass, PROP_BEST_SAME_PERSON,
+      g_param_spec_double("best-same-person", "Best same person",
+          "With best-frames: a new track whose best face's embedding (the recognition model's) "
+          "has at least this cosine similarity to an earlier person's is that person again, "
+          "unless the two were on screen together or either face is below quality-threshold: "
+          "its messages carry that person-id, and best-location keeps one crop per person, "
+          "replaced only by a better one. 0: off, every track is a person. The scale depends on "
+          "the model: with the default one, photos of one person measured 0.35-0.82 and of "
+          "different people at most 0.27, so 0.6 joins only clear matches (docs/METADATA.md)",
+          0.0, 1.0, kDefaultBestSamePerson, playing_flags));
   g_object_class_install_property(klass, PROP_JSON_LOCATION,
       g_param_spec_string("json-location", "JSON location",
           "Write a JSON-lines file: one line per frame with faces in gvametaconvert's layout, "
@@ -394,6 +405,7 @@ bool set_property(GObject* object, Settings& s, guint prop_id, const GValue* val
     case PROP_BEST_LOCATION: s.best_location = string_value(); break;
     case PROP_BEST_SAVE_FRAME: s.best_save_frame = g_value_get_boolean(value); break;
     case PROP_BEST_INTERVAL: s.best_interval = g_value_get_uint(value); break;
+    case PROP_BEST_SAME_PERSON: s.best_same_person = g_value_get_double(value); break;
     case PROP_JSON_LOCATION: s.json_location = string_value(); break;
     case PROP_CALIBRATION: s.calibration = string_value(); break;
     case PROP_SHARED_SCORER: s.shared_scorer = g_value_get_boolean(value); break;
@@ -442,6 +454,7 @@ void get_property(GObject* object, const Settings& s, guint prop_id, GValue* val
     case PROP_BEST_LOCATION: g_value_set_string(value, s.best_location.c_str()); break;
     case PROP_BEST_SAVE_FRAME: g_value_set_boolean(value, s.best_save_frame); break;
     case PROP_BEST_INTERVAL: g_value_set_uint(value, s.best_interval); break;
+    case PROP_BEST_SAME_PERSON: g_value_set_double(value, s.best_same_person); break;
     case PROP_JSON_LOCATION: g_value_set_string(value, s.json_location.c_str()); break;
     case PROP_CALIBRATION: g_value_set_string(value, s.calibration.c_str()); break;
     case PROP_SHARED_SCORER: g_value_set_boolean(value, s.shared_scorer); break;

@@ -60,6 +60,7 @@ constexpr double kDefaultTrackMinSimilarity = 0.3;
 constexpr gboolean kDefaultBestFrames = FALSE;
 constexpr gboolean kDefaultBestSaveFrame = FALSE;
 constexpr guint kDefaultBestInterval = 0, kMaxBestInterval = 86400;  // seconds
+constexpr gdouble kDefaultBestSamePerson = 0.0;  // cosine similarity; 0: off
 constexpr gboolean kDefaultSharedScorer = TRUE;
 
 // The property values, read and written under the object lock.
@@ -101,6 +102,7 @@ struct Settings {
   std::string best_location;
   bool best_save_frame = kDefaultBestSaveFrame;
   guint best_interval = kDefaultBestInterval;
+  double best_same_person = kDefaultBestSamePerson;
   std::string json_location;
   std::string calibration;
   bool shared_scorer = kDefaultSharedScorer;

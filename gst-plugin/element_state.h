@@ -22,6 +22,7 @@
 #include "faceqan/quality_scale.h"
 #include "frame_faces.h"
 #include "json_export.h"
+#include "person_gallery.h"
 #include "scoring_budget.h"
 #include "scoring_queue.h"
 #include "shared_scorer.h"
@@ -103,6 +104,8 @@ struct State {
   // Worker only (and the state change once the worker has stopped).
   std::map<TrackId, FaceQuality> latest_score;  // per live track
   BestFrameSelector best;
+  PersonGallery persons;  // best-same-person: tracks joined into persons
+  std::map<TrackId, TrackSpan> track_spans;  // with best-frames: when each live track was seen
   JsonLinesExport json;
   FrameImager best_imager;
   std::optional<QualityScale> quality_scale;  // from calibration, read at start

@@ -67,7 +67,8 @@
  * quality, and posts a "faceqan-best" element message when the track ends, at EOS (or when the
  * element stops), and every best-interval seconds for a long track whose best improved:
  *
- * * #guint `track-id`, #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
+ * * #guint `track-id`, #guint `person-id` and #gboolean `person-best` (see best-same-person),
+ *   #gdouble `quality`, #GstClockTime `timestamp` (of the chosen frame),
  *   #guint `x`, `y`, `width`, `height` (the box in pixels, clipped to the frame),
  *   #GstValueArray `landmarks` (10 doubles), #gchararray `crop-location` and `frame-location`
  *   (the files written, "" if none).
@@ -79,7 +80,9 @@
  * the raw score range of the model (docs/EVALUATION.md).
  *
  * best-location (e.g. enroll/person-%05u.png: one integer conversion for the track id) saves the
- * crop, best-save-frame the whole frame beside it. json-location writes a JSON-lines file in
+ * crop, best-save-frame the whole frame beside it. A track is one continuous appearance; with
+ * best-same-person the tracks of a person who leaves and comes back (or is lost at a cut) are
+ * joined by their faces' embeddings into one person-id, and one crop per person is kept. json-location writes a JSON-lines file in
  * the layout of gvametaconvert (docs/METADATA.md).
  *
  * ## Example launch line
@@ -147,7 +150,7 @@ using faceqan::gst::State;
 using faceqan::gst::TrackId;
 // The element's parts (element_settings.h, element_models.h, element_output.h).
 using faceqan::gst::detector_pool;
-using faceqan::gst::emit_best_frames;
+using faceqan::gst::emit_all_best_frames;
 using faceqan::gst::install_properties;
 using faceqan::gst::load_models;
 using faceqan::gst::push_finished;
@@ -377,6 +380,8 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
       st.budget.reset();
       st.latest_score.clear();
       st.best.take_all();
+      st.persons.clear();
+      st.track_spans.clear();
       st.have_info = false;
       st.last_detections.clear();
       st.frames_seen = 0;
@@ -405,7 +410,7 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
     st.client.reset();
     // The worker has stopped: best frames of tracks still open (no EOS came) are handed out now,
     // not lost.
-    emit_best_frames(GST_ELEMENT(self), st, settings_snapshot(self), st.best.take_all());
+    emit_all_best_frames(GST_ELEMENT(self), st, settings_snapshot(self));
     st.json.close();
   }
   if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
@@ -587,7 +592,7 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       // the other streams, and its results for us are discarded.
       if (st.client) st.client->cancel();
       // The worker is paused: the tracks' best frames so far are handed out, not flushed away.
-      emit_best_frames(GST_ELEMENT(self), st, settings_snapshot(self), st.best.take_all());
+      emit_all_best_frames(GST_ELEMENT(self), st, settings_snapshot(self));
       return ret;
     }
     case GST_EVENT_FLUSH_STOP: {

@@ -121,10 +121,13 @@ TEST_F(BestFramesClip, JsonLinesCarryTheDocumentedFields) {
     if (line.contains("event")) {
       ++events;
       EXPECT_EQ(line["event"], "best");
-      for (const char* key : {"id", "quality", "timestamp", "resolution", "x", "y", "w", "h",
-                              "landmarks", "crop_location", "frame_location"}) {
+      for (const char* key : {"id", "person", "person_best", "quality", "timestamp", "resolution",
+                              "x", "y", "w", "h", "landmarks", "crop_location", "frame_location"}) {
         EXPECT_TRUE(line.contains(key)) << key << " in " << line.dump();
       }
+      // best-same-person is off: every track is its own person, and each best is its best.
+      EXPECT_EQ(line["person"], line["id"]) << line.dump();
+      EXPECT_EQ(line["person_best"], true) << line.dump();
       continue;
     }
     ++frames;
