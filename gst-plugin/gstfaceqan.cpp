@@ -79,11 +79,12 @@
  * that "quality-100 >= 20" means "better than the worst fifth of the calibration set" whatever
  * the raw score range of the model (docs/EVALUATION.md).
  *
- * best-location (e.g. enroll/person-%05u.png: one integer conversion for the track id) saves the
- * crop, best-save-frame the whole frame beside it. A track is one continuous appearance; with
- * best-same-person the tracks of a person who leaves and comes back (or is lost at a cut) are
- * joined by their faces' embeddings into one person-id, and one crop per person is kept. json-location writes a JSON-lines file in
- * the layout of gvametaconvert (docs/METADATA.md).
+ * best-location (e.g. enroll/person-%05u.png: one integer conversion for the person id) saves
+ * the crop, best-save-frame the whole frame beside it. A track is one continuous appearance and,
+ * by default, a person of its own; with best-same-person the tracks of a person who leaves and
+ * comes back (or is lost at a cut) are joined by their faces' embeddings into one person-id, and
+ * one crop per person is kept. json-location writes a JSON-lines file in the layout of
+ * gvametaconvert (docs/METADATA.md).
  *
  * ## Example launch line
  * |[
@@ -97,7 +98,8 @@
  * ]| Keeps only the camera frames that show a face of good quality.
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
- *     faceqan best-frames=true best-location=enroll/person-%05u.png ! fakesink
+ *     faceqan best-frames=true best-same-person=0.6 best-location=enroll/person-%05u.png ! \
+ *     fakesink
  * ]| Writes the best aligned crop of each person in the video.
  */
 
