@@ -92,7 +92,7 @@ std::size_t BestFrameSelector::tracks() const {
 }
 
 void save_best_frame(BestFrame* best, const std::string& pattern, bool save_frame) {
-  const std::string path = format_location(pattern, best->person != 0 ? best->person : best->track);
+  const std::string path = format_location(pattern, best->person_id());
   if (path.empty()) throw std::runtime_error("invalid best-location pattern " + pattern);
   write_image(path, best->crop);
   best->crop_path = path;

@@ -35,6 +35,9 @@ struct BestFrame {
   // this face is that person's best so far (only then is it saved).
   TrackId person = 0;
   bool person_best = true;
+
+  // The person's id as published: the track's own until the gallery has named a person.
+  TrackId person_id() const { return person != 0 ? person : track; }
 };
 
 class BestFrameSelector {

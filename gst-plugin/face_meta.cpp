@@ -205,7 +205,7 @@ GstStructure* best_message_structure(const BestFrame& best) {
   GstStructure* s = gst_structure_new(
       "faceqan-best",
       "track-id", G_TYPE_UINT, best.track,
-      "person-id", G_TYPE_UINT, best.person != 0 ? best.person : best.track,
+      "person-id", G_TYPE_UINT, best.person_id(),
       "person-best", G_TYPE_BOOLEAN, best.person_best,
       "quality", G_TYPE_DOUBLE, best.quality,
       "timestamp", G_TYPE_UINT64, static_cast<guint64>(best.timestamp),

@@ -97,7 +97,7 @@ void JsonLinesExport::write_best(const BestFrame& best) {
   ordered_json line;
   line["event"] = "best";
   line["id"] = best.track;
-  line["person"] = best.person != 0 ? best.person : best.track;
+  line["person"] = best.person_id();
   line["person_best"] = best.person_best;
   line["quality"] = best.quality;
   if (best.quality_100) line["quality_100"] = *best.quality_100;
