@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   python3-torch python3-onnx python3-numpy python3-matplotlib
+  mosquitto mosquitto-clients libmosquitto-dev openssl
   ca-certificates bsdextrautils
 )
 
