@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   {
     std::ofstream conf(dir + "/mosquitto.conf");
     if (geteuid() == 0) conf << "user root\n";
-    conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\n";
+    conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\nlog_dest none\n";
   }
   const pid_t broker = spawn({"/usr/sbin/mosquitto", "-c", dir + "/mosquitto.conf"});
   for (int i = 0; i < 500 && !accepts(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
