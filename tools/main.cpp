@@ -8,6 +8,7 @@
 #include "eval/calibrate_command.h"
 #include "eval/eval_command.h"
 #include "faceqan/quality.h"
+#include "listen_command.h"
 #include "score_command.h"
 
 int main(int argc, char** argv) {
@@ -19,10 +20,12 @@ int main(int argc, char** argv) {
   faceqan::cli::DetectOptions detect_options;
   faceqan::cli::EvalOptions eval_options;
   faceqan::cli::CalibrateOptions calibrate_options;
+  faceqan::publish::ListenSettings listen_options;
   faceqan::cli::add_score_command(app, score_options);
   faceqan::cli::add_detect_command(app, detect_options);
   faceqan::cli::add_eval_command(app, eval_options);
   faceqan::cli::add_calibrate_command(app, calibrate_options);
+  faceqan::cli::add_listen_command(app, listen_options);
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("detect")) return faceqan::cli::run_detect(detect_options);
     if (app.got_subcommand("eval")) return faceqan::cli::run_eval(eval_options);
     if (app.got_subcommand("calibrate")) return faceqan::cli::run_calibrate(calibrate_options);
+    if (app.got_subcommand("listen")) return faceqan::cli::run_listen(listen_options);
   } catch (const std::exception& error) {
     std::cerr << "faceqan: " << error.what() << '\n';
     return 2;
