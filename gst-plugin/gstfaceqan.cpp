@@ -30,8 +30,9 @@
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
- * symmetry, scored, track-id, landmarks, and with attach-embedding the embedding). docs/METADATA.md
- * describes every field.
+ * symmetry, scored, track-id, landmarks, label, model_name, confidence = the quality for
+ * gvametaconvert, and with attach-embedding the embedding). A face whose track has no score yet
+ * has no quality fields at all. docs/METADATA.md describes every field.
  *
  * With message=true the element posts an element message named "faceqan" for every frame
  * that leaves it:
@@ -42,8 +43,8 @@
  * * #GstClockTime `duration`: the duration of the frame.
  * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
  *   `height` (the box in whole pixels, clipped to the frame as the region meta's), #gdouble
- *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score,
- *   or 0), #gboolean `scored` (false when the budget spared the face, or the frame passed
+ *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score;
+ *   absent while the track has none), #gboolean `scored` (false when the budget spared the face, or the frame passed
  *   unscored because the queue was full with overload=skip), #guint `track-id`, and with
  *   calibration #gdouble `quality-100`.
  *
@@ -85,6 +86,11 @@
  * comes back (or is lost at a cut) are joined by their faces' embeddings into one person-id, and
  * one crop per person is kept. json-location writes a JSON-lines file in the layout of
  * gvametaconvert (docs/METADATA.md).
+ *
+ * For the elements after it, in stream order: a sticky "faceqan-camera" event with camera-id
+ * after stream-start, with best-frames a "faceqan-track" event (new, update, end) just before
+ * the frame that caused it, and with stats-interval each "faceqan-stats" structure as an event
+ * too. faceqanpublish sends them, with each frame's metas, to an MQTT broker.
  *
  * ## Example launch line
  * |[
