@@ -175,13 +175,13 @@ class MqttPublisher : public Publisher {
     return stopping_;
   }
 
-  void fail(const std::string& why) {
+  void fail(PublishFailure kind, const std::string& why) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       failed_ = true;
     }
     changed_.notify_all();
-    if (callbacks_.on_error) callbacks_.on_error(why);
+    if (callbacks_.on_error) callbacks_.on_error(kind, why);
   }
 
   void warn(const std::string& why) {
@@ -199,7 +199,7 @@ class MqttPublisher : public Publisher {
       const Outcome outcome = connect(handle, why);
       if (outcome == Outcome::kStopped) break;
       if (outcome == Outcome::kFatal) {
-        fail(why);
+        fail(fatal_kind_, why);
         break;
       }
       if (outcome == Outcome::kConnected) {
@@ -225,7 +225,7 @@ class MqttPublisher : public Publisher {
       }
       ++failures;
       if (settings_.max_connect_attempts > 0 && failures >= settings_.max_connect_attempts) {
-        fail("cannot connect to the MQTT broker at " + where() + " (" + why + ") after " +
+        fail(PublishFailure::kGaveUp, "cannot connect to the MQTT broker at " + where() + " (" + why + ") after " +
              std::to_string(failures) + " attempts (max-connect-attempts)");
         break;
       }
@@ -251,6 +251,7 @@ class MqttPublisher : public Publisher {
     connack_code_ = -1;
     disconnected_ = false;
     last_log_error_.clear();
+    fatal_kind_ = PublishFailure::kOther;
     handle.mosq = mosquitto_new(settings_.client_id.c_str(), true, this);
     if (handle.mosq == nullptr) {
       why = std::string("mosquitto_new: ") + std::strerror(errno);
@@ -308,6 +309,7 @@ class MqttPublisher : public Publisher {
       rc = mosquitto_loop(mosq, 50, 1);
       if (got_connack_) break;
       if (rc == MOSQ_ERR_TLS) {
+        fatal_kind_ = PublishFailure::kTls;
         why = "TLS handshake failed" + (last_log_error_.empty() ? "" : ": " + last_log_error_);
         return Outcome::kFatal;
       }
@@ -330,6 +332,7 @@ class MqttPublisher : public Publisher {
           std::to_string(connack_code_) + ")";
     // 3: server unavailable, worth a retry; 1, 2, 4, 5 (protocol, client id, credentials, not
     // authorised) will not change by themselves.
+    fatal_kind_ = PublishFailure::kRefused;
     return connack_code_ == 3 ? Outcome::kUnreachable : Outcome::kFatal;
   }
 
@@ -444,6 +447,7 @@ class MqttPublisher : public Publisher {
   int connack_code_ = -1;
   bool disconnected_ = false;
   std::string last_log_error_;
+  PublishFailure fatal_kind_ = PublishFailure::kOther;
 
   std::shared_ptr<MosquittoLibrary> library_;
   std::thread worker_;  // last: started when everything else exists

@@ -1,5 +1,6 @@
 #!/bin/sh
-# gst-inspect-1.0 faceqan must load the plugin and document the klass and every property.
+# gst-inspect-1.0 faceqan and faceqanpublish must load the plugin and document the klass and
+# every property.
 set -u
 inspect=$1
 out=$("$inspect" faceqan 2>&1) || { echo "$out"; echo "FAIL: gst-inspect-1.0 faceqan failed"; exit 1; }
@@ -21,5 +22,15 @@ if ! printf '%s\n' "$out" | grep -A2 '^  recognizer-model' | grep -q 'changeable
   echo "FAIL: recognizer-model is not marked as changeable only in NULL or READY"
   status=1
 fi
-[ $status -eq 0 ] && echo "gst-inspect-1.0 faceqan documents every property"
+# faceqanpublish, in the same plugin.
+out=$("$inspect" faceqanpublish 2>&1) || { echo "$out"; echo "FAIL: gst-inspect-1.0 faceqanpublish failed"; exit 1; }
+for expected in "Filter/Metadata" method address topic mqtt-client-id qos max-connect-attempts \
+    max-reconnect-interval flush-timeout file-path stats-interval max-queued publish-frames \
+    attach-crop tls-ca-file tls-cert-file tls-key-file username password-file; do
+  if ! printf '%s\n' "$out" | grep -q -- "$expected"; then
+    echo "FAIL: '$expected' is not in gst-inspect-1.0 faceqanpublish"
+    status=1
+  fi
+done
+[ $status -eq 0 ] && echo "gst-inspect-1.0 faceqan and faceqanpublish document every property"
 exit $status

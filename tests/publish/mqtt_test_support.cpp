@@ -115,10 +115,17 @@ void MosquittoBroker::stop() {
   pid_ = -1;
 }
 
-TestSubscriber::TestSubscriber(const std::string& client_id, int port, const std::string& filter)
+TestSubscriber::TestSubscriber(const std::string& client_id, int port, const std::string& filter,
+                               const std::string& ca_file, const std::string& user,
+                               const std::string& password)
     : filter_(filter) {
   mosquitto_lib_init();
   mosq_ = mosquitto_new(client_id.c_str(), false, this);
+  if (!ca_file.empty()) {
+    EXPECT_EQ(mosquitto_tls_set(mosq_, ca_file.c_str(), nullptr, nullptr, nullptr, nullptr),
+              MOSQ_ERR_SUCCESS);
+  }
+  if (!user.empty()) mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
   mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
   mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int code) {
     if (code == 0) {

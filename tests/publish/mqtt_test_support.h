@@ -58,7 +58,10 @@ class TestSubscriber {
  public:
   // Subscribes to `filter` at QoS 1 as `client_id` with a persistent session; reconnects by
   // itself after a broker restart.
-  TestSubscriber(const std::string& client_id, int port, const std::string& filter);
+  // With ca_file, over TLS; with user, with that user name and password.
+  TestSubscriber(const std::string& client_id, int port, const std::string& filter,
+                 const std::string& ca_file = "", const std::string& user = "",
+                 const std::string& password = "");
   ~TestSubscriber();
   TestSubscriber(const TestSubscriber&) = delete;
   TestSubscriber& operator=(const TestSubscriber&) = delete;

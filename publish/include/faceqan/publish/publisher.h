@@ -40,12 +40,20 @@ struct PublisherStats {
   bool connected = false;
 };
 
+// Why a publisher gave up.
+enum class PublishFailure {
+  kRefused,  // the broker refused the connection (CONNACK 1, 2, 4 or 5: credentials, client id)
+  kTls,      // the TLS handshake failed (certificate, CA, or plain MQTT to a TLS port)
+  kGaveUp,   // max-connect-attempts failed attempts in a row
+  kOther,    // a host name that does not resolve, out of memory
+};
+
 // What goes wrong while running, reported from the publisher's thread. A warning: the broker is
 // unreachable or the connection was lost (it keeps retrying). An error: it gave up (refused
 // credentials, a TLS failure, max-connect-attempts reached); nothing more is sent.
 struct PublisherCallbacks {
   std::function<void(const std::string&)> on_warning;
-  std::function<void(const std::string&)> on_error;
+  std::function<void(PublishFailure, const std::string&)> on_error;
   std::function<void(const std::string&)> on_connected;
 };
 

@@ -1,0 +1,30 @@
+// What faceqan tells the elements after it in stream order, besides the metas on each frame:
+// custom serialized downstream events, so that a consumer such as faceqanpublish sees a track's
+// events and the statistics exactly between the frames they belong to (a bus message would race
+// the frames). docs/METADATA.md, "Events in the stream".
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+
+namespace faceqan::gst {
+
+// Sticky: the camera id (faceqan's camera-id) for everything that follows. Field: "camera-id".
+inline constexpr const char* kCameraEvent = "faceqan-camera";
+// A track event: "event" new | update | end, "track-id", "person-id", "quality" (absent when the
+// track has no score), "quality-100", "timestamp" (ns), "x", "y", "width", "height" (the best
+// face's box), "reason" (end: lost | eos | source-error | stopped), "embedding" (with
+// attach-embedding), "crop" (a GstBuffer of 8-bit BGR pixels, "crop-width" x "crop-height").
+inline constexpr const char* kTrackEvent = "faceqan-track";
+// The "faceqan-stats" message's structure, in the stream too.
+inline constexpr const char* kStatsEvent = "faceqan-stats";
+
+GstEvent* make_camera_event(const std::string& camera_id);
+// Takes the structure.
+GstEvent* make_stream_event(GstStructure* structure);
+
+// The camera id of a faceqan-camera event, or "" if the event is not one.
+std::string camera_of(GstEvent* event);
+
+}  // namespace faceqan::gst
