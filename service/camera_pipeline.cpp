@@ -78,7 +78,8 @@ CameraPipeline build_camera_pipeline(const ServiceConfig& config, const CameraCo
   if (config.publish_enabled) {
     Properties publish = config.publish;
     for (const auto& [name, value] : camera.publish) publish[name] = value;
-    d += " ! faceqanpublish name=publish";
+    // Named after the camera: faceqanpublish's camera id when faceqan has no camera-id.
+    d += " ! faceqanpublish name=" + quote_value(camera.id);
     append_properties(d, publish);
   }
   const bool sync = !pipeline.live && camera.realtime;

@@ -22,7 +22,9 @@ namespace faceqan::service {
 
 // Sent into faceqan's sink pad just before an EOS the service injects or lets through after a
 // source failure: a custom serialized downstream event with the string field "reason"
-// ("source-error"), so that faceqan ends its tracks with that reason instead of "eos".
+// ("source-error"), so that the tracks open at that EOS end with that reason instead of "eos".
+// The same name as faceqan::gst::kEndReasonEvent (gst-plugin/stream_events.h): the service uses
+// the elements only through GStreamer and does not include the plugin's headers.
 inline constexpr const char* kEndReasonEvent = "faceqan-end-reason";
 
 struct CameraStatus {
