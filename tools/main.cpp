@@ -8,6 +8,7 @@
 #include "eval/calibrate_command.h"
 #include "eval/eval_command.h"
 #include "faceqan/quality.h"
+#include "listen_command.h"
 #include "score_command.h"
 #ifdef FACEQAN_WITH_RUN
 #include "run_command.h"
@@ -22,10 +23,12 @@ int main(int argc, char** argv) {
   faceqan::cli::DetectOptions detect_options;
   faceqan::cli::EvalOptions eval_options;
   faceqan::cli::CalibrateOptions calibrate_options;
+  faceqan::publish::ListenSettings listen_options;
   faceqan::cli::add_score_command(app, score_options);
   faceqan::cli::add_detect_command(app, detect_options);
   faceqan::cli::add_eval_command(app, eval_options);
   faceqan::cli::add_calibrate_command(app, calibrate_options);
+  faceqan::cli::add_listen_command(app, listen_options);
 #ifdef FACEQAN_WITH_RUN
   faceqan::cli::RunOptions run_options;
   faceqan::cli::add_run_command(app, run_options);
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("detect")) return faceqan::cli::run_detect(detect_options);
     if (app.got_subcommand("eval")) return faceqan::cli::run_eval(eval_options);
     if (app.got_subcommand("calibrate")) return faceqan::cli::run_calibrate(calibrate_options);
+    if (app.got_subcommand("listen")) return faceqan::cli::run_listen(listen_options);
 #ifdef FACEQAN_WITH_RUN
     if (app.got_subcommand("run")) return faceqan::cli::run_run(run_options);
 #endif

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "faceqan/publish/publisher.h"
@@ -335,6 +336,49 @@ TEST(FilePublisherTest, WritesOneJsonObjectPerLineWithItsTopic) {
   EXPECT_EQ(lines[1]["message"]["camera_id"], "door");
   EXPECT_THROW(faceqan::publish::make_file_publisher("/nonexistent/dir/x.jsonl", "t"),
                PublishError);
+}
+
+}  // namespace
+}  // namespace faceqan::test
+
+namespace faceqan::test {
+namespace {
+
+// `faceqan listen` with a fixed client id: a first run makes the session, a second one gets what
+// was published in between, as JSON lines in the layout of method=file.
+TEST(ListenCommandTest, PrintsWhatWasPublishedAsJsonLines) {
+  MosquittoBroker broker(scratch_dir("publish_listen"));
+  ASSERT_TRUE(broker.start());
+  const std::string common = "listen --address " + broker.address() +
+                             " --topic site --client-id faceqan-listen-test";
+  CommandResult first = run_faceqan(common + " --timeout 0.5", "publish-listen-1");
+  ASSERT_EQ(first.status, 0) << first.err;
+  {
+    MqttSettings s;
+    s.address = broker.address();
+    s.topic = "site";
+    auto publisher = faceqan::publish::make_mqtt_publisher(s, {});
+    publisher->publish(MessageKind::kFrames, "door", {{"timestamp", 5}});
+    publisher->publish(MessageKind::kTracks, "door", {{"event", "new"}, {"track_id", 2}});
+    ASSERT_TRUE(publisher->flush(5s));
+  }
+  CommandResult second = run_faceqan(common + " --count 2 --timeout 20", "publish-listen-2");
+  ASSERT_EQ(second.status, 0) << second.err;
+  std::istringstream out(second.out);
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(out, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u) << second.out;
+  EXPECT_EQ(lines[0]["topic"], "site/door/frames");
+  EXPECT_EQ(lines[0]["message"]["timestamp"], 5);
+  EXPECT_EQ(lines[1]["topic"], "site/door/tracks");
+  EXPECT_EQ(lines[1]["message"]["event"], "new");
+
+  CommandResult refused = run_faceqan("listen --address 127.0.0.1:" +
+                                          std::to_string(free_loopback_port()) + " --timeout 2",
+                                      "publish-listen-3");
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("cannot connect to the MQTT broker"), std::string::npos)
+      << refused.err;
 }
 
 }  // namespace
