@@ -278,8 +278,10 @@ void CameraRunner::run() {
     {
       std::lock_guard<std::mutex> lock(status_mutex_);
       if (!status_.outage_open) {
+        // The outage began with the last frame, not when the failure was noticed (a silent
+        // stall is noticed only after the watchdog's time).
         status_.outage_open = true;
-        failed_at_ = Clock::now();
+        failed_at_ = Clock::time_point(std::chrono::nanoseconds(last_frame_ns_.load()));
       }
       status_.state = "restarting";
       restart_number = ++status_.restarts;

@@ -33,7 +33,7 @@ struct CameraStatus {
   std::uint64_t faces_detected = 0, faces_scored = 0, skipped = 0, dropped = 0;
   unsigned restarts = 0;    // pipeline starts after a failure
   unsigned reconnects = 0;  // of those, the ones after which frames came again
-  double outage_s = 0;      // seconds without frames between a failure and the frames after it
+  double outage_s = 0;      // seconds from the last frame before a failure to the first after it
   bool outage_open = false;  // failed and not yet back
 };
 
@@ -80,7 +80,7 @@ class CameraRunner {
   mutable std::mutex status_mutex_;
   CameraStatus status_;
   CameraStatus previous_runs_;  // faceqan's counters of the runs before this one
-  std::chrono::steady_clock::time_point failed_at_;
+  std::chrono::steady_clock::time_point failed_at_;  // the last frame before the open outage
 };
 
 }  // namespace faceqan::service
