@@ -30,8 +30,9 @@
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
- * symmetry, scored, track-id, landmarks, and with attach-embedding the embedding). docs/METADATA.md
- * describes every field.
+ * symmetry, scored, track-id, landmarks, label, model_name, confidence = the quality for
+ * gvametaconvert, and with attach-embedding the embedding). A face whose track has no score yet
+ * has no quality fields at all. docs/METADATA.md describes every field.
  *
  * With message=true the element posts an element message named "faceqan" for every frame
  * that leaves it:
@@ -42,8 +43,8 @@
  * * #GstClockTime `duration`: the duration of the frame.
  * * #GstValueList of #GstStructure named "face" `faces`: per face #guint `x`, `y`, `width`,
  *   `height` (the box in whole pixels, clipped to the frame as the region meta's), #gdouble
- *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score,
- *   or 0), #gboolean `scored` (false when the budget spared the face, or the frame passed
+ *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score;
+ *   absent while the track has none), #gboolean `scored` (false when the budget spared the face, or the frame passed
  *   unscored because the queue was full with overload=skip), #guint `track-id`, and with
  *   calibration #gdouble `quality-100`.
  *
@@ -86,6 +87,11 @@
  * one crop per person is kept. json-location writes a JSON-lines file in the layout of
  * gvametaconvert (docs/METADATA.md).
  *
+ * For the elements after it, in stream order: a sticky "faceqan-camera" event with camera-id
+ * after stream-start, with best-frames a "faceqan-track" event (new, update, end) just before
+ * the frame that caused it, and with stats-interval each "faceqan-stats" structure as an event
+ * too. faceqanpublish sends them, with each frame's metas, to an MQTT broker.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
@@ -108,6 +114,7 @@
 #include <gst/video/video.h>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -346,6 +353,18 @@ static bool start(GstFaceQan* self) {
     }
   }
   if (!start_models(self, s)) return false;
+  output->camera_id = s.output.camera_id;
+  if (output->camera_id.empty()) {
+    gchar* name = gst_element_get_name(GST_ELEMENT(self));
+    output->camera_id = name;
+    g_free(name);
+  }
+  try {
+    output->model_name =
+        std::filesystem::path(resolve_model_files(s).recognizer_path).filename().string();
+  } catch (const std::exception&) {
+    output->model_name = s.models.recognizer_model;  // found a moment ago; kept as given
+  }
   if (!s.output.json_location.empty()) {
     try {
       output->json.open(s.output.json_location);

@@ -11,7 +11,7 @@ for expected in "Filter/Analyzer/Video" \
     detection-interval use-upstream-rois quality-threshold mode drop-gaps attach-embedding draw \
     message stats-interval scoring budget-min-interval budget-max-rate budget-margin \
     budget-min-eye-distance track-max-missed track-min-similarity best-frames best-location \
-    best-save-frame best-interval json-location shared-scorer; do
+    best-save-frame best-interval json-location shared-scorer camera-id; do
   if ! printf '%s\n' "$out" | grep -q -- "$expected"; then
     echo "FAIL: '$expected' is not in gst-inspect-1.0 faceqan"
     status=1

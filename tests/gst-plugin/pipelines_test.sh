@@ -44,4 +44,36 @@ people=$(ls "$scratch/enroll" | grep -c '^person-.*\.png$' || true)
 grep -q "^$people people" "$scratch/enroll.txt" || { echo "FAIL: enroll.sh summary"; cat "$scratch/enroll.txt"; exit 1; }
 [ "$(grep -c '"event":"best"' "$scratch/enroll/faces.jsonl")" -eq "$people" ] || { echo "FAIL: enroll.sh best events"; exit 1; }
 echo "enroll ok"
+
+# publish-mqtt.sh to a real Mosquitto on a free loopback port (never 1883), read back with
+# `faceqan listen`: a persistent listener session made first keeps what is published meanwhile.
+faceqan=$FACEQAN_BUILD_DIR/bin/faceqan
+mqtt=$scratch/mqtt
+mkdir -p "$mqtt"
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{
+  [ "$(id -u)" -eq 0 ] && echo "user root"  # as root mosquitto would drop to user mosquitto
+  echo "listener $port 127.0.0.1"
+  echo "allow_anonymous true"
+} > "$mqtt/mosquitto.conf"
+/usr/sbin/mosquitto -c "$mqtt/mosquitto.conf" 2> "$mqtt/broker.log" &
+broker=$!
+trap 'kill $broker 2>/dev/null' EXIT
+for _ in $(seq 100); do
+  "$faceqan" listen --address "127.0.0.1:$port" --client-id pipelines-test --timeout 0.2 \
+    > /dev/null 2>&1 && break
+  sleep 0.1
+done
+FACEQAN_PROPERTIES="iterations=1 samples=2 budget-min-eye-distance=0" \
+  sh "$root/pipelines/publish-mqtt.sh" "$clip" "127.0.0.1:$port" clip > "$mqtt/run.txt" 2>&1 ||
+  { echo "FAIL: publish-mqtt.sh"; cat "$mqtt/run.txt"; exit 1; }
+"$faceqan" listen --address "127.0.0.1:$port" --client-id pipelines-test --timeout 3 \
+  > "$mqtt/messages.jsonl"
+kill $broker
+frames=$(grep -c '"topic":"faceqan/clip/frames"' "$mqtt/messages.jsonl" || true)
+ends=$(grep '"topic":"faceqan/clip/tracks"' "$mqtt/messages.jsonl" | grep -c '"event":"end"' || true)
+[ "$frames" -eq 5 ] || { echo "FAIL: publish-mqtt.sh: $frames frames messages, expected 5"; exit 1; }
+[ "$ends" -ge 1 ] || { echo "FAIL: publish-mqtt.sh: no track end event"; exit 1; }
+grep -q '"topic":"faceqan/clip/stats"' "$mqtt/messages.jsonl" || { echo "FAIL: no stats message"; exit 1; }
+echo "publish-mqtt ok"
 echo "pipelines ok"
