@@ -43,7 +43,7 @@ CameraRunner::CameraRunner(const ServiceConfig& config, CameraConfig camera,
   Properties publish = config_.publish;
   for (const auto& [name, value] : camera_.publish) publish[name] = value;
   if (auto it = publish.find("flush-timeout"); it != publish.end()) flush_s = std::stod(it->second) / 1000;
-  drain_timeout_s_ = flush_s + 10;
+  drain_timeout_s_ = std::max(config_.stop_timeout_s, flush_s + 5);
   status_.state = "starting";
 }
 

@@ -65,7 +65,7 @@ class CameraRunner {
   const ServiceConfig& config_;
   const CameraConfig camera_;
   const CameraPipeline pipeline_;
-  double drain_timeout_s_ = 15;
+  double drain_timeout_s_ = 20;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finished_{false};

@@ -133,13 +133,16 @@ class Reader {
         config.stats_interval_s = number(value, key, 0);
       } else if (key == "watchdog") {
         config.watchdog_s = number(value, key, 0.5);
+      } else if (key == "stop-timeout") {
+        config.stop_timeout_s = number(value, key, 1);
       } else if (key == "restart") {
         read_restart(value, config.restart);
       } else if (key == "cameras") {
         cameras = value;
       } else {
         fail(entry.first, key,
-             "unknown key (known: publish, element, best, stats-interval, watchdog, restart, cameras)");
+             "unknown key (known: publish, element, best, stats-interval, watchdog, stop-timeout, "
+             "restart, cameras)");
       }
     }
     if (!cameras || !cameras.IsSequence() || cameras.size() == 0)

@@ -50,6 +50,10 @@ struct ServiceConfig {
   // No frame from a running camera for this long is a stall (a silent source posts nothing on
   // the bus): the camera is restarted as after an error.
   double watchdog_s = 10.0;
+  // How long a camera's EOS may take to reach the end (faceqan finishing the frames it holds,
+  // faceqanpublish flushing) before the pipeline is stopped without it; at least the publisher's
+  // flush-timeout plus 5 s.
+  double stop_timeout_s = 20.0;
   RestartPolicy restart;
   std::vector<CameraConfig> cameras;
 };

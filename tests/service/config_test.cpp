@@ -35,13 +35,14 @@ TEST_F(ServiceConfigTest, ReadsTheIssueExample) {
       "best: {location: best/%s/%05u.png}\n"
       "stats-interval: 5\n"
       "restart: {min-delay: 0.5, max-delay: 30}\n"
+      "stop-timeout: 25\n"
       "cameras:\n"
       "  - {id: door,  uri: \"rtsp://10.0.0.5/stream1\"}\n"
       "  - {id: lobby, uri: \"file:///videos/lobby.mp4\", element: {detection-interval: 2}, loop: true}\n"
       "  - {id: desk,  uri: \"v4l2:///dev/video0\"}\n");
   ASSERT_EQ(config.cameras.size(), 3u);
   EXPECT_EQ(config.cameras[1].id, "lobby");
-  EXPECT_EQ(config.cameras[1].line, 7);
+  EXPECT_EQ(config.cameras[1].line, 8);
   EXPECT_TRUE(config.cameras[1].loop);
   EXPECT_EQ(config.cameras[1].element.at("detection-interval"), "2");
   EXPECT_EQ(config.element.at("iterations"), "2");
@@ -49,6 +50,7 @@ TEST_F(ServiceConfigTest, ReadsTheIssueExample) {
   EXPECT_DOUBLE_EQ(config.stats_interval_s, 5);
   EXPECT_DOUBLE_EQ(config.restart.min_delay_s, 0.5);
   EXPECT_DOUBLE_EQ(config.restart.max_delay_s, 30);
+  EXPECT_DOUBLE_EQ(config.stop_timeout_s, 25);
   EXPECT_FALSE(config.publish_enabled);
 }
 
