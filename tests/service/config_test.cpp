@@ -3,9 +3,15 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <fstream>
+#include <regex>
+#include <thread>
 
 #include "camera_pipeline.h"
+#include "child_process.h"
 #include "config.h"
 #include "element_properties.h"
 #include "test_support.h"
@@ -185,6 +191,39 @@ TEST(RunCommandTest, CheckPrintsEachCameraAndItsPipeline) {
   EXPECT_NE(result.err.find("camera lobby (file): uridecodebin uri=\"file:///videos/lobby.mp4\""),
             std::string::npos);
   EXPECT_NE(result.err.find("is valid (2 cameras)"), std::string::npos);
+}
+
+// A file camera ends at its EOS and the service with it (status 0); with loop it starts again.
+TEST(RunCommandTest, FileCameraEndsAtEosUnlessLoop) {
+  const std::string dir = faceqan::test::scratch_dir("service-file");
+  const std::string clip = faceqan::test::data_file("video/faceapi_clip.mp4");  // 5 frames
+  const std::string once = dir + "/once.yaml";
+  std::ofstream(once) << "element: {iterations: 1, samples: 2, threads: 1}\nstats-interval: 1\n"
+                         "cameras:\n  - {id: once, uri: \"file://" << clip << "\", realtime: false}\n";
+  const auto ended = faceqan::test::run_faceqan("run '" + once + "'", "service-file-run");
+  EXPECT_EQ(ended.status, 0) << ended.err;
+  EXPECT_NE(ended.err.find("camera once: end of file://"), std::string::npos) << ended.err;
+  EXPECT_NE(ended.err.find("camera once: finished after 5 frames"), std::string::npos) << ended.err;
+
+  // loop: the clip starts again at its end until the service is stopped (status 0).
+  const std::string looped = dir + "/loop.yaml";
+  std::ofstream(looped) << "element: {iterations: 1, samples: 2, threads: 1}\nstats-interval: 1\n"
+                           "cameras:\n  - {id: looped, uri: \"file://" << clip << "\", loop: true}\n";
+  const std::string log = dir + "/loop.log";
+  faceqan::test::ChildProcess service;
+  service.start({faceqan::test::build_dir() + "/bin/faceqan", "run", looped}, log);
+  const std::regex frames("camera looped: running fps=\\S+ frames=([0-9]+)");
+  bool went_round = false;
+  for (int i = 0; i < 1200 && !went_round; ++i) {
+    const std::string text = faceqan::test::read_text(log);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), frames); it != std::sregex_iterator(); ++it)
+      if (std::stoi((*it)[1]) > 10) went_round = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(went_round) << "more than 10 frames of a 5-frame clip: " << faceqan::test::read_text(log);
+  service.signal(SIGTERM);
+  EXPECT_EQ(service.wait(std::chrono::seconds(60)), 0) << faceqan::test::read_text(log);
+  EXPECT_EQ(faceqan::test::read_text(log).find("camera looped: end of"), std::string::npos);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ class RtspServer {
     return wait_for_port(port_, 30s);
   }
   void kill() { process_.kill(); }
+  void signal(int signal) { process_.signal(signal); }
   std::string url(const std::string& scheme) const {
     return scheme + "://127.0.0.1:" + std::to_string(port_) + "/clip";
   }
@@ -200,6 +201,40 @@ TEST(ServiceRtspTest, CamerasReconnectAfterTheServerComesBackAndSigtermFlushes) 
     ASSERT_FALSE(unique.empty()) << id;
     EXPECT_EQ(unique.size(), *unique.rbegin()) << id << ": a gap in the frames messages";
   }
+  server.kill();
+}
+
+// A silent stall: the server is frozen (SIGSTOP), the TCP connection stays open and nothing
+// arrives, so rtspsrc posts nothing; the no-data watchdog restarts the camera, and once the
+// server runs again (SIGCONT) the camera is back. No broker: the pipeline ends in fakesink.
+TEST(ServiceRtspTest, WatchdogRestartsASilentCamera) {
+  const std::string dir = scratch_dir("service-watchdog");
+  RtspServer server(dir, free_loopback_port(), data_file("video/hamilton_clip.mp4"));
+  ASSERT_TRUE(server.start()) << read_text(dir + "/rtsp-server.log");
+  const std::string config = dir + "/cameras.yaml";
+  std::ofstream(config) << "element: {iterations: 1, samples: 2, threads: 1, detection-interval: 4}\n"
+                        << "stats-interval: 1\nwatchdog: 2\nrestart: {min-delay: 0.5, max-delay: 1}\n"
+                        << "cameras:\n  - {id: frozen, uri: \"" << server.url("rtspt") << "\"}\n";
+  const std::string log = dir + "/faceqan-run.log";
+  ChildProcess service;
+  service.start({build_dir() + "/bin/faceqan", "run", config}, log);
+  auto wait_for_log = [&](const std::string& text, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (read_text(log).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for_log("camera frozen: running", 120s)) << read_text(log);
+  server.signal(SIGSTOP);
+  const bool noticed = wait_for_log("(watchdog); restart 1", 30s);
+  std::this_thread::sleep_for(2s);
+  server.signal(SIGCONT);
+  EXPECT_TRUE(noticed) << read_text(log);
+  EXPECT_TRUE(wait_for_log("camera frozen: frames again after", 60s)) << read_text(log);
+  service.signal(SIGTERM);
+  EXPECT_EQ(service.wait(60s), 0) << read_text(log);
   server.kill();
 }
 
