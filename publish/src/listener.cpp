@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 
 #include "faceqan/publish/broker_address.h"
+#include "mqtt_setup.h"
 
 namespace faceqan::publish {
 namespace {
@@ -26,12 +26,8 @@ struct Session {
 long listen(const ListenSettings& settings,
             const std::function<bool(const std::string&, const std::string&)>& on_message) {
   const BrokerAddress address = parse_broker_address(settings.address);
-  std::string password;
-  if (!settings.password_file.empty()) {
-    std::ifstream in(settings.password_file);
-    if (!in) throw PublishError("password-file \"" + settings.password_file + "\": cannot read it");
-    std::getline(in, password);
-  }
+  const std::string password =
+      settings.password_file.empty() ? "" : detail::read_password(settings.password_file);
   mosquitto_lib_init();
   struct Cleanup {
     mosquitto* mosq = nullptr;

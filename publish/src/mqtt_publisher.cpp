@@ -9,14 +9,11 @@
 // queue (QoS 1 is at-least-once: a message the broker got but whose PUBACK was lost arrives twice;
 // consumers remove duplicates by sequence number).
 #include <mosquitto.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -24,9 +21,14 @@
 
 #include "faceqan/publish/broker_address.h"
 #include "faceqan/publish/publisher.h"
+#include "mqtt_setup.h"
 
 namespace faceqan::publish {
 namespace {
+
+using detail::check_connection;
+using detail::CheckedConnection;
+using detail::MosquittoLibrary;
 
 using Clock = std::chrono::steady_clock;
 
@@ -34,54 +36,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kInFlightWindow = 100;
 constexpr auto kConnackTimeout = std::chrono::seconds(10);
 constexpr double kFirstRetrySeconds = 0.1;
-
-// mosquitto_lib_init/cleanup once per process, for as long as a publisher lives.
-class MosquittoLibrary {
- public:
-  static std::shared_ptr<MosquittoLibrary> get() {
-    static std::mutex mutex;
-    static std::weak_ptr<MosquittoLibrary> current;
-    std::lock_guard<std::mutex> lock(mutex);
-    auto library = current.lock();
-    if (!library) {
-      library = std::shared_ptr<MosquittoLibrary>(new MosquittoLibrary);
-      current = library;
-    }
-    return library;
-  }
-  ~MosquittoLibrary() { mosquitto_lib_cleanup(); }
-
- private:
-  MosquittoLibrary() { mosquitto_lib_init(); }
-};
-
-void require_readable(const std::string& setting, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw PublishError(setting + " \"" + path + "\": cannot read the file (" +
-                       std::strerror(errno) + ")");
-  }
-}
-
-std::string read_password(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw PublishError("password-file \"" + path + "\": cannot read the file (" +
-                       std::strerror(errno) + ")");
-  }
-  std::string password;
-  std::getline(in, password);  // the first line; its newline is not part of it
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  return password;
-}
-
-std::string default_client_id() {
-  char host[64] = "host";
-  gethostname(host, sizeof host - 1);
-  static std::atomic<unsigned> counter{0};
-  return std::string("faceqan-") + host + "-" + std::to_string(getpid()) + "-" +
-         std::to_string(counter++);
-}
 
 class MqttPublisher : public Publisher {
  public:
@@ -92,26 +46,10 @@ class MqttPublisher : public Publisher {
         address_(parse_broker_address(settings.address)),
         queue_(settings.max_queued),
         library_(MosquittoLibrary::get()) {
-    if (settings_.qos != 0 && settings_.qos != 1) throw PublishError("qos must be 0 or 1");
-    if (settings_.client_id.empty()) settings_.client_id = default_client_id();
-    if (!settings_.password_file.empty()) {
-      if (settings_.username.empty()) throw PublishError("password-file needs a username");
-      password_ = read_password(settings_.password_file);
-    }
-    const bool tls = !settings_.tls_ca_file.empty() || !settings_.tls_cert_file.empty() ||
-                     !settings_.tls_key_file.empty();
-    if (tls) {
-      if (settings_.tls_ca_file.empty()) throw PublishError("TLS needs tls-ca-file");
-      if (settings_.tls_cert_file.empty() != settings_.tls_key_file.empty()) {
-        throw PublishError("tls-cert-file and tls-key-file go together");
-      }
-      require_readable("tls-ca-file", settings_.tls_ca_file);
-      if (!settings_.tls_cert_file.empty()) {
-        require_readable("tls-cert-file", settings_.tls_cert_file);
-        require_readable("tls-key-file", settings_.tls_key_file);
-      }
-    }
-    tls_ = tls;
+    const CheckedConnection checked = check_connection(settings_);
+    settings_.client_id = checked.client_id;
+    password_ = checked.password;
+    tls_ = checked.tls;
     worker_ = std::thread([this] { run(); });
   }
 

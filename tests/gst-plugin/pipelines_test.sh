@@ -58,7 +58,7 @@ port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 } > "$mqtt/mosquitto.conf"
 /usr/sbin/mosquitto -c "$mqtt/mosquitto.conf" 2> "$mqtt/broker.log" &
 broker=$!
-trap 'kill $broker 2>/dev/null' EXIT
+trap 'kill $broker 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
   "$faceqan" listen --address "127.0.0.1:$port" --client-id pipelines-test --timeout 0.2 \
     > /dev/null 2>&1 && break
@@ -69,7 +69,8 @@ FACEQAN_PROPERTIES="iterations=1 samples=2 budget-min-eye-distance=0" \
   { echo "FAIL: publish-mqtt.sh"; cat "$mqtt/run.txt"; exit 1; }
 "$faceqan" listen --address "127.0.0.1:$port" --client-id pipelines-test --timeout 3 \
   > "$mqtt/messages.jsonl"
-kill $broker
+kill $broker && wait $broker || true
+trap - EXIT
 frames=$(grep -c '"topic":"faceqan/clip/frames"' "$mqtt/messages.jsonl" || true)
 ends=$(grep '"topic":"faceqan/clip/tracks"' "$mqtt/messages.jsonl" | grep -c '"event":"end"' || true)
 [ "$frames" -eq 5 ] || { echo "FAIL: publish-mqtt.sh: $frames frames messages, expected 5"; exit 1; }
