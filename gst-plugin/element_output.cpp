@@ -238,9 +238,10 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
   }
 }
 
-void emit_all_best_frames(GstElement* element, State& st, const Settings& s) {
-  emit_best_frames(element, st, s, st.output->stream->best.take_all(), "eos");
-  st.output->stream->track_events.end_all({}, "eos");  // the tracks never scored
+void emit_all_best_frames(GstElement* element, State& st, const Settings& s,
+                          const char* end_reason) {
+  emit_best_frames(element, st, s, st.output->stream->best.take_all(), end_reason);
+  st.output->stream->track_events.end_all({}, end_reason);  // the tracks never scored
   // Every track has now been handed out, and the tracker starts anew.
   st.output->stream->track_spans.clear();
 }
@@ -266,8 +267,15 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
       gst_event_copy_segment(event, &out.stream->segment);
     }
     const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+      const GstStructure* structure = gst_event_get_structure(event);
+      const char* reason = structure && gst_structure_has_name(structure, kEndReasonEvent)
+                               ? gst_structure_get_string(structure, "reason")
+                               : nullptr;
+      if (reason) out.stream->end_reason = reason;
+    }
     // Every frame has left: the open tracks' best frames are final.
-    if (eos && s.best.enabled) emit_all_best_frames(element, st, s);
+    if (eos && s.best.enabled) emit_all_best_frames(element, st, s, out.stream->end_reason.c_str());
     push_track_events(srcpad, out);
     if (eos && s.output.stats_interval > 0) post_stats(element, srcpad, st, s, true);
     const bool stream_start = GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START;

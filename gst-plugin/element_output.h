@@ -27,6 +27,7 @@ void run_output_task(GstElement* element, GstPad* srcpad, State& st, const Setti
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
                       std::vector<BestFrame> bests, const char* end_reason = nullptr);
 // The same for every pending best frame (EOS, stop, flush), after which no track is live.
-void emit_all_best_frames(GstElement* element, State& st, const Settings& s);
+void emit_all_best_frames(GstElement* element, State& st, const Settings& s,
+                          const char* end_reason = "eos");
 
 }  // namespace faceqan::gst

@@ -111,6 +111,9 @@ struct OutputStream {
   std::map<TrackId, TrackSpan> track_spans;  // with best-frames: when each live track was seen
   GstSegment segment{};
   TrackEventLog track_events;  // with best-frames: new/update/end, pushed before their frame
+  // The reason the tracks open at EOS end with: "eos", or what a faceqan-end-reason event
+  // before it said ("source-error" from `faceqan run` when a camera drops).
+  std::string end_reason = "eos";
 };
 
 // The "faceqan-stats" interval's figures (the totals are in SharedState).

@@ -14,7 +14,8 @@
  * * `<topic>/<camera-id>/frames`: one message per frame (publish-frames: with-faces, all, none),
  *   the frame's faces in the layout of faceqan's json-location lines (gvametaconvert's).
  * * `<topic>/<camera-id>/tracks`: with faceqan's best-frames=true, `new` when a track appears,
- *   `update` when its best face improves, `end` when it ends (reason lost, eos, stopped), with
+ *   `update` when its best face improves, `end` when it ends (reason lost, eos, stopped, or
+ *   source-error when a faceqan-end-reason event came before EOS, as `faceqan run` sends), with
  *   track_id, person_id, quality (absent while a track has no score), timestamp, box, and with
  *   attach-embedding (faceqan) the embedding, with attach-crop the best crop as base64 JPEG.
  * * `<topic>/<camera-id>/stats`: every stats-interval seconds and at EOS: faceqan's statistics
@@ -85,6 +86,7 @@ struct PublishState {
   std::string camera;
   int width = 0, height = 0;
   std::map<guint, ordered_json> open_tracks;  // the latest event of each track not ended
+  std::string eos_reason = "eos";  // a faceqan-end-reason event before EOS changes it
   ordered_json faceqan_stats;                 // the latest faceqan-stats from upstream
   GstClockTime last_timestamp = GST_CLOCK_TIME_NONE;
   Clock::time_point last_stats = Clock::now();
@@ -176,6 +178,7 @@ gboolean publish_start(GstBaseTransform* trans) {
   st.camera = name;
   g_free(name);
   st.open_tracks.clear();
+  st.eos_reason = "eos";
   st.faceqan_stats = ordered_json();
   st.frames = 0;
   st.longest_frame = {};
@@ -281,13 +284,15 @@ gboolean publish_sink_event(GstBaseTransform* trans, GstEvent* event) {
           on_track_event(self, s);
         } else if (gst_structure_has_name(s, faceqan::gst::kStatsEvent)) {
           st.faceqan_stats = faceqan::gst::structure_json(s);
+        } else if (gst_structure_has_name(s, faceqan::gst::kEndReasonEvent)) {
+          if (const char* reason = gst_structure_get_string(s, "reason")) st.eos_reason = reason;
         }
       }
       break;
     }
     case GST_EVENT_EOS:
       if (st.publisher) {
-        end_open_tracks(self, "eos");
+        end_open_tracks(self, st.eos_reason.c_str());
         publish_stats(self);
         flush_queue(self);
       }

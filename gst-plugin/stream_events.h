@@ -19,6 +19,10 @@ inline constexpr const char* kCameraEvent = "faceqan-camera";
 inline constexpr const char* kTrackEvent = "faceqan-track";
 // The "faceqan-stats" message's structure, in the stream too.
 inline constexpr const char* kStatsEvent = "faceqan-stats";
+// Why the EOS that follows ends the stream: field "reason" (a string, "source-error"). Sent into
+// faceqan's sink pad by whoever ends a stream for a reason other than its natural end (`faceqan
+// run` when a camera drops, service/camera_runner.h); the tracks open at that EOS end with it.
+inline constexpr const char* kEndReasonEvent = "faceqan-end-reason";
 
 GstEvent* make_camera_event(const std::string& camera_id);
 // Takes the structure.

@@ -15,6 +15,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev
   python3-torch python3-onnx python3-numpy python3-matplotlib
   mosquitto mosquitto-clients libmosquitto-dev openssl
+  libyaml-cpp-dev libgstrtspserver-1.0-dev python3-yaml systemd
   ca-certificates bsdextrautils
 )
 

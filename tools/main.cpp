@@ -10,6 +10,9 @@
 #include "faceqan/quality.h"
 #include "listen_command.h"
 #include "score_command.h"
+#ifdef FACEQAN_WITH_RUN
+#include "run_command.h"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"faceqan: FaceQAN face image quality (detect, align, score)", "faceqan"};
@@ -26,6 +29,10 @@ int main(int argc, char** argv) {
   faceqan::cli::add_eval_command(app, eval_options);
   faceqan::cli::add_calibrate_command(app, calibrate_options);
   faceqan::cli::add_listen_command(app, listen_options);
+#ifdef FACEQAN_WITH_RUN
+  faceqan::cli::RunOptions run_options;
+  faceqan::cli::add_run_command(app, run_options);
+#endif
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -34,6 +41,9 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("eval")) return faceqan::cli::run_eval(eval_options);
     if (app.got_subcommand("calibrate")) return faceqan::cli::run_calibrate(calibrate_options);
     if (app.got_subcommand("listen")) return faceqan::cli::run_listen(listen_options);
+#ifdef FACEQAN_WITH_RUN
+    if (app.got_subcommand("run")) return faceqan::cli::run_run(run_options);
+#endif
   } catch (const std::exception& error) {
     std::cerr << "faceqan: " << error.what() << '\n';
     return 2;
