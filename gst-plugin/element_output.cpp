@@ -7,6 +7,7 @@
 
 #include "face_drawing.h"
 #include "face_meta.h"
+#include "stream_events.h"
 
 #define GST_CAT_DEFAULT gst_faceqan_debug
 
@@ -14,8 +15,10 @@ namespace faceqan::gst {
 namespace {
 
 // Posts a "faceqan-stats" message once stats-interval has passed since the last one (the final
-// one at EOS regardless), and starts the next interval.
-void post_stats(GstElement* element, State& st, const Settings& s, bool final_message) {
+// one at EOS regardless), and starts the next interval. The same structure goes downstream as a
+// faceqan-stats event, in stream order, for faceqanpublish.
+void post_stats(GstElement* element, GstPad* srcpad, State& st, const Settings& s,
+                bool final_message) {
   StatsTotals& stats = st.shared->stats;
   StatsInterval& interval = st.output->interval;
   const Clock::time_point now = Clock::now();
@@ -45,6 +48,7 @@ void post_stats(GstElement* element, State& st, const Settings& s, bool final_me
       "latency", G_TYPE_UINT64, mean_latency,
       "max-latency", G_TYPE_UINT64, nanoseconds(interval.latency_max),
       "scorer-streams", G_TYPE_UINT, static_cast<guint>(st.models.scorer->clients()), nullptr);
+  gst_pad_push_event(srcpad, make_stream_event(gst_structure_copy(structure)));
   gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), structure));
   interval = StatsInterval{now};
 }
@@ -100,7 +104,9 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     candidate.landmarks = face.landmarks;
     candidate.crop = std::move(item.crops[i]);
     candidate.embedding = results[i].quality.embedding;
+    const BestFrame offered = candidate;  // shares the crop's pixels
     const bool new_best = st.output->stream->best.offer(std::move(candidate));
+    if (new_best) st.output->stream->track_events.improved(offered);
     GST_LOG("track %u: quality %.6f at %" GST_TIME_FORMAT "%s", face.track_id,
             results[i].quality.quality, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)),
             new_best ? ": its best so far" : "");
@@ -132,6 +138,13 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
   const std::vector<FaceResult> results = face_results(st, s, item, finished.results);
   // Before drawing: the saved frames are the video's own pixels.
   if (s.best.enabled) {
+    // A track's first face announces it ("new"), before its first best ("update").
+    TrackEventLog& events = st.output->stream->track_events;
+    events.set_with_embedding(s.output.attach_embedding);
+    for (std::size_t i = 0; i < item.faces.size(); ++i) {
+      events.saw(item.faces[i], results[i], GST_VIDEO_INFO_WIDTH(&item.info),
+                 GST_VIDEO_INFO_HEIGHT(&item.info), GST_BUFFER_PTS(buffer));
+    }
     if (GST_BUFFER_PTS_IS_VALID(buffer)) {
       for (const FaceRecord& face : item.faces) {
         st.output->stream->track_spans[face.track_id].extend(GST_BUFFER_PTS(buffer));
@@ -150,7 +163,8 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
   } catch (const std::exception& e) {
     GST_ELEMENT_WARNING(element, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
   }
-  attach_face_metas(buffer, item.info, item.faces, results, s.output.attach_embedding);
+  attach_face_metas(buffer, item.info, item.faces, results, s.output.attach_embedding,
+                    st.output->model_name);
   if (s.output.draw && !item.faces.empty()) {
     GstVideoFrame frame;
     GstVideoInfo info = item.info;
@@ -166,7 +180,12 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
   }
   // Every face of an ended track has left by now: its best frame is final.
   if (s.best.enabled) {
-    emit_best_frames(element, st, s, st.output->stream->best.end_tracks(item.ended_tracks));
+    emit_best_frames(element, st, s, st.output->stream->best.end_tracks(item.ended_tracks),
+                     "lost");
+    // Ended tracks never scored end too, without a quality.
+    for (TrackId ended : item.ended_tracks) {
+      st.output->stream->track_events.ended(ended, nullptr, "lost");
+    }
     if (s.best.interval > 0 && GST_BUFFER_PTS_IS_VALID(buffer)) {
       emit_best_frames(element, st, s,
                        st.output->stream->best.take_due(static_cast<double>(GST_BUFFER_PTS(buffer)) / GST_SECOND,
@@ -187,7 +206,7 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
 }  // namespace
 
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
-                      std::vector<BestFrame> bests) {
+                      std::vector<BestFrame> bests, const char* end_reason) {
   st.output->persons.set_min_similarity(s.best.same_person);
   st.output->persons.set_min_quality(s.output.quality_threshold);
   for (BestFrame& best : bests) {
@@ -209,6 +228,8 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
     }
     gst_element_post_message(
         element, gst_message_new_element(GST_OBJECT(element), best_message_structure(best)));
+    // With its person now known: the track's end event carries the same best as the message.
+    if (end_reason != nullptr) st.output->stream->track_events.ended(best.track, &best, end_reason);
     try {
       st.output->json.write_best(best);
     } catch (const std::exception& e) {
@@ -218,12 +239,18 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
 }
 
 void emit_all_best_frames(GstElement* element, State& st, const Settings& s) {
-  emit_best_frames(element, st, s, st.output->stream->best.take_all());
+  emit_best_frames(element, st, s, st.output->stream->best.take_all(), "eos");
+  st.output->stream->track_events.end_all({}, "eos");  // the tracks never scored
   // Every track has now been handed out, and the tracker starts anew.
   st.output->stream->track_spans.clear();
 }
 
 namespace {
+
+// The track events gathered while finishing, downstream in the order they happened.
+void push_track_events(GstPad* srcpad, OutputState& out) {
+  for (GstEvent* event : out.stream->track_events.take()) gst_pad_push_event(srcpad, event);
+}
 
 // Publishes a finished item and pushes it: a frame with its results (or, when mode=drop
 // rejects it, a GAP with drop-gaps or nothing), an event as it is. Returns the flow return to
@@ -241,8 +268,12 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
     const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
     // Every frame has left: the open tracks' best frames are final.
     if (eos && s.best.enabled) emit_all_best_frames(element, st, s);
-    if (eos && s.output.stats_interval > 0) post_stats(element, st, s, true);
+    push_track_events(srcpad, out);
+    if (eos && s.output.stats_interval > 0) post_stats(element, srcpad, st, s, true);
+    const bool stream_start = GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START;
     gst_pad_push_event(srcpad, event);
+    // The camera's name for everything after (sticky: a consumer linked later gets it too).
+    if (stream_start) gst_pad_push_event(srcpad, make_camera_event(out.camera_id));
     return eos ? GST_FLOW_EOS : GST_FLOW_OK;
   }
 
@@ -256,7 +287,9 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
 
   StatsTotals& stats = st.shared->stats;
   GstFlowReturn ret = GST_FLOW_OK;
-  if (finish_frame(element, st, s, finished, buffer)) {
+  const bool keep = finish_frame(element, st, s, finished, buffer);
+  push_track_events(srcpad, out);  // just before the frame (or its GAP) they belong to
+  if (keep) {
     ++stats.frames_out;
     ret = gst_pad_push(srcpad, buffer);
   } else {
@@ -269,7 +302,7 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
     }
     gst_buffer_unref(buffer);
   }
-  post_stats(element, st, s, false);
+  post_stats(element, srcpad, st, s, false);
   return ret;
 }
 

@@ -22,8 +22,10 @@ void run_output_task(GstElement* element, GstPad* srcpad, State& st, const Setti
 
 // Posts, saves and exports best frames handed out by the selector. Called by the task, and by
 // the state change and flush once the task has stopped.
+// end_reason: the tracks of `bests` ended ("lost", "eos"): their end events go out with them;
+// nullptr: live tracks' bests (best-interval).
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
-                      std::vector<BestFrame> bests);
+                      std::vector<BestFrame> bests, const char* end_reason = nullptr);
 // The same for every pending best frame (EOS, stop, flush), after which no track is live.
 void emit_all_best_frames(GstElement* element, State& st, const Settings& s);
 

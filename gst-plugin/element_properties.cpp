@@ -318,6 +318,14 @@ const Property kProperties[] = {
      },
      kReady, Invalidates::kNothing, field<&Settings::output, &OutputSettings::calibration>()},
     {[](GParamFlags flags) {
+       return g_param_spec_string("camera-id", "Camera id",
+            "Names the stream in what leaves the element for publishing: a sticky faceqan-camera "
+            "event after stream-start, which faceqanpublish puts in every message and topic "
+            "(<topic>/<camera-id>/...). Empty: the element's name",
+            "", flags);
+     },
+     kReady, Invalidates::kNothing, field<&Settings::output, &OutputSettings::camera_id>()},
+    {[](GParamFlags flags) {
        return g_param_spec_boolean("shared-scorer", "Shared scorer",
             "Share one recognition model and scoring thread with the other faceqan elements of the "
             "process that have the same recognizer-model, device, threads, epsilon, iterations, "

@@ -101,6 +101,7 @@ struct OutputSettings {
   guint stats_interval = kDefaultStatsInterval;  // milliseconds
   std::string json_location;
   std::string calibration;
+  std::string camera_id;  // empty: the element's name
 };
 
 // best-frames and what it keeps.

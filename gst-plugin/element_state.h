@@ -38,6 +38,7 @@
 #include "scoring_budget.h"
 #include "scoring_queue.h"
 #include "shared_scorer.h"
+#include "track_events.h"
 #include "tracker.h"
 
 // The element's one debug category, "faceqan" (defined in gstfaceqan.cpp).
@@ -109,6 +110,7 @@ struct OutputStream {
   BestFrameSelector best;
   std::map<TrackId, TrackSpan> track_spans;  // with best-frames: when each live track was seen
   GstSegment segment{};
+  TrackEventLog track_events;  // with best-frames: new/update/end, pushed before their frame
 };
 
 // The "faceqan-stats" interval's figures (the totals are in SharedState).
@@ -128,6 +130,8 @@ struct OutputState {
   std::optional<QualityScale> quality_scale;  // from calibration, read at start
   gint64 latency_posted = 0;  // the worst batch time a LATENCY message was posted for
   StatsInterval interval;
+  std::string camera_id;   // camera-id, or the element's name
+  std::string model_name;  // the recognition model's file name, for the "faceqan" params
 };
 
 // ---- Both threads, and the scorer's completion callback ----

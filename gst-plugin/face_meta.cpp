@@ -60,17 +60,25 @@ GstStructure* detection_structure(const FaceRecord& face, const GstVideoInfo& in
 }
 
 GstStructure* faceqan_structure(const FaceRecord& face, const FaceResult& result,
-                                bool with_embedding) {
-  // Unscored faces carry their track's latest score (or zeros), flagged by scored=false, so that
-  // every field is always there.
+                                bool with_embedding, const std::string& model_name) {
+  // Unscored faces carry their track's latest score, flagged by scored=false. A face whose track
+  // has no score yet has no quality fields at all: a 0 would read as the worst quality.
+  // label, model_name and confidence (= the quality): the only fields DL Streamer's
+  // gvametaconvert exports from a params structure (strings label and model_name, and
+  // confidence), so that its consumers see the quality.
   const FaceQuality& q = result.quality;
   GstStructure* s = gst_structure_new("faceqan",
-                                      "quality", G_TYPE_DOUBLE, q.quality,
-                                      "mean-similarity", G_TYPE_DOUBLE, q.mean_similarity,
-                                      "std-similarity", G_TYPE_DOUBLE, q.std_similarity,
-                                      "symmetry", G_TYPE_DOUBLE, q.symmetry,
+                                      "label", G_TYPE_STRING, kFaceRoiType,
+                                      "model_name", G_TYPE_STRING, model_name.c_str(),
                                       "scored", G_TYPE_BOOLEAN, result.scored,
                                       "track-id", G_TYPE_UINT, face.track_id, nullptr);
+  if (result.has_quality) {
+    gst_structure_set(s, "quality", G_TYPE_DOUBLE, q.quality,
+                      "mean-similarity", G_TYPE_DOUBLE, q.mean_similarity,
+                      "std-similarity", G_TYPE_DOUBLE, q.std_similarity,
+                      "symmetry", G_TYPE_DOUBLE, q.symmetry,
+                      "confidence", G_TYPE_DOUBLE, q.quality, nullptr);
+  }
   if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
   GValue landmarks = G_VALUE_INIT;
   gst_value_array_init(&landmarks, kLandmarkValues);
@@ -132,7 +140,8 @@ std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer) {
 
 void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
                        const std::vector<FaceRecord>& faces,
-                       const std::vector<FaceResult>& results, bool with_embedding) {
+                       const std::vector<FaceResult>& results, bool with_embedding,
+                       const std::string& model_name) {
   const int width = GST_VIDEO_INFO_WIDTH(&info);
   const int height = GST_VIDEO_INFO_HEIGHT(&info);
   for (std::size_t i = 0; i < faces.size(); ++i) {
@@ -150,7 +159,8 @@ void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
       gst_video_region_of_interest_meta_add_param(roi, detection_structure(face, info));
     }
     gst_video_region_of_interest_meta_add_param(roi,
-                                                faceqan_structure(face, result, with_embedding));
+                                                faceqan_structure(face, result, with_embedding,
+                                                                  model_name));
   }
 }
 
@@ -177,9 +187,11 @@ GstStructure* frame_message_structure(GstBuffer* buffer, const GstVideoInfo& inf
         "width", G_TYPE_UINT, static_cast<guint>(box.width),
         "height", G_TYPE_UINT, static_cast<guint>(box.height),
         "confidence", G_TYPE_DOUBLE, static_cast<double>(face.confidence),
-        "quality", G_TYPE_DOUBLE, result.quality.quality,
         "scored", G_TYPE_BOOLEAN, result.scored,
         "track-id", G_TYPE_UINT, face.track_id, nullptr);
+    if (result.has_quality) {
+      gst_structure_set(s, "quality", G_TYPE_DOUBLE, result.quality.quality, nullptr);
+    }
     if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
     g_value_take_boxed(&entry, s);
     gst_value_list_append_and_take_value(&list, &entry);

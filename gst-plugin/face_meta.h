@@ -5,6 +5,7 @@
 
 #include <gst/video/video.h>
 
+#include <string>
 #include <vector>
 
 #include "best_frames.h"
@@ -25,7 +26,8 @@ std::vector<FaceRecord> read_upstream_faces(GstBuffer* buffer);
 // that meta; the others get a new meta.
 void attach_face_metas(GstBuffer* buffer, const GstVideoInfo& info,
                        const std::vector<FaceRecord>& faces,
-                       const std::vector<FaceResult>& results, bool with_embedding);
+                       const std::vector<FaceResult>& results, bool with_embedding,
+                       const std::string& model_name);
 
 // The "faceqan" element message's structure for one frame (fields listed in gstfaceqan.cpp); boxes
 // are clipped to the frame `info` describes.

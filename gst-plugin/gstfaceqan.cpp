@@ -108,6 +108,7 @@
 #include <gst/video/video.h>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -346,6 +347,18 @@ static bool start(GstFaceQan* self) {
     }
   }
   if (!start_models(self, s)) return false;
+  output->camera_id = s.output.camera_id;
+  if (output->camera_id.empty()) {
+    gchar* name = gst_element_get_name(GST_ELEMENT(self));
+    output->camera_id = name;
+    g_free(name);
+  }
+  try {
+    output->model_name =
+        std::filesystem::path(resolve_model_files(s).recognizer_path).filename().string();
+  } catch (const std::exception&) {
+    output->model_name = s.models.recognizer_model;  // found a moment ago; kept as given
+  }
   if (!s.output.json_location.empty()) {
     try {
       output->json.open(s.output.json_location);

@@ -75,12 +75,17 @@ void JsonLinesExport::write_frame(std::uint64_t timestamp, int width, int height
         {"confidence", face.confidence},
         {"label", "face"},
         {"label_id", 0}};
-    object["faceqan"] = {{"quality", result.quality.quality},
-                         {"mean_similarity", result.quality.mean_similarity},
-                         {"std_similarity", result.quality.std_similarity},
-                         {"symmetry", result.quality.symmetry},
-                         {"scored", result.scored},
-                         {"landmarks", landmarks_json(face.landmarks)}};
+    // A face whose track has no score yet has no quality fields (0 would read as the worst).
+    ordered_json quality = ordered_json::object();
+    if (result.has_quality) {
+      quality = {{"quality", result.quality.quality},
+                 {"mean_similarity", result.quality.mean_similarity},
+                 {"std_similarity", result.quality.std_similarity},
+                 {"symmetry", result.quality.symmetry}};
+    }
+    quality["scored"] = result.scored;
+    quality["landmarks"] = landmarks_json(face.landmarks);
+    object["faceqan"] = std::move(quality);
     if (result.quality_100) object["faceqan"]["quality_100"] = *result.quality_100;
     objects.push_back(std::move(object));
   }

@@ -3,6 +3,7 @@
 // duplicates by sequence number), and the tracks topic's end events match the "faceqan-best"
 // messages. The first 90 frames of hamilton_clip.mp4 (1-7 faces each) at cheap FaceQAN settings.
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -160,6 +161,89 @@ TEST(PublishClipTest, FaceqanToBrokerDeliversEveryFrameAndTheTrackEnds) {
   EXPECT_EQ(stats.back().body["publisher"]["dropped"], 0);
   std::printf("clip: %d frames, %zu frames messages, %zu tracks, %zu best frames\n", kFrames,
               frames.size(), opened.size(), bests.size());
+}
+
+}  // namespace
+}  // namespace faceqan::test
+
+namespace faceqan::test {
+namespace {
+
+const GstStructure* first_faceqan_params(GstBuffer* buffer) {
+  gpointer state = nullptr;
+  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(
+             buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+    if (const GstStructure* s = gst_video_region_of_interest_meta_get_param(roi, "faceqan")) {
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+// DL Streamer's gvametaconvert exports a params structure's string fields label and model_name
+// and its confidence only: the "faceqan" structure carries them, confidence = the quality.
+TEST(FaceqanParamsTest, CarryDlStreamerLabelModelNameAndConfidence) {
+  init_gstreamer();
+  const cv::Mat photo = read_photo("groups/bbt1.jpg");
+  GstHarness* h = faceqan_harness(kCheapScoring, photo);
+  ASSERT_EQ(gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0)), GST_FLOW_OK);
+  GstBuffer* out = pull_within(h, 120);
+  ASSERT_NE(out, nullptr);
+  const GstStructure* s = first_faceqan_params(out);
+  ASSERT_NE(s, nullptr) << "no face found in groups/bbt1.jpg";
+  EXPECT_STREQ(gst_structure_get_string(s, "label"), "face");
+  EXPECT_STREQ(gst_structure_get_string(s, "model_name"), "mobilefacenet512_faceplugin.onnx");
+  double quality = -1, confidence = -2;
+  ASSERT_TRUE(gst_structure_get_double(s, "quality", &quality));
+  ASSERT_TRUE(gst_structure_get_double(s, "confidence", &confidence));
+  EXPECT_EQ(confidence, quality);
+  EXPECT_GT(quality, 0.0);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+// A face never scored (its eyes closer than budget-min-eye-distance) has no quality in the meta,
+// the "faceqan" message and json-location, rather than a 0 that reads as the worst quality.
+TEST(FaceqanParamsTest, UnscoredFaceHasNoQuality) {
+  init_gstreamer();
+  const std::string dir = scratch_dir("faceqan_unscored");
+  const cv::Mat photo = read_photo("groups/bbt1.jpg");
+  GstHarness* h = faceqan_harness(std::string(kCheapScoring) +
+                                      " scoring=budget budget-min-eye-distance=10000 message=true "
+                                      "json-location=" + dir + "/faces.jsonl",
+                                  photo);
+  ASSERT_EQ(gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0)), GST_FLOW_OK);
+  GstBuffer* out = pull_within(h, 120);
+  ASSERT_NE(out, nullptr);
+  const GstStructure* s = first_faceqan_params(out);
+  ASSERT_NE(s, nullptr);
+  gboolean scored = TRUE;
+  ASSERT_TRUE(gst_structure_get_boolean(s, "scored", &scored));
+  EXPECT_FALSE(scored);
+  for (const char* field : {"quality", "mean-similarity", "std-similarity", "symmetry",
+                            "confidence"}) {
+    EXPECT_FALSE(gst_structure_has_field(s, field)) << field;
+  }
+  EXPECT_TRUE(gst_structure_has_field(s, "landmarks"));
+  gst_buffer_unref(out);
+  for (GstMessage* m : pop_messages(h->element, "faceqan")) {
+    const GValue* faces = gst_structure_get_value(gst_message_get_structure(m), "faces");
+    ASSERT_GT(gst_value_list_get_size(faces), 0u);
+    const GstStructure* face = gst_value_get_structure(gst_value_list_get_value(faces, 0));
+    EXPECT_FALSE(gst_structure_has_field(face, "quality"));
+    gst_message_unref(m);
+  }
+  HarnessOutput rest;
+  push_eos_and_collect(h, rest);
+  gst_harness_teardown(h);
+  std::ifstream in(dir + "/faces.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto frame = nlohmann::json::parse(line);
+  const auto& q = frame["objects"][0]["faceqan"];
+  EXPECT_FALSE(q.contains("quality")) << line;
+  EXPECT_EQ(q["scored"], false);
 }
 
 }  // namespace
