@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "faceqan/detector_types.h"
+#include "track_id.h"
 
 namespace faceqan::gst {
-
-using TrackId = std::uint32_t;  // 0 is never a track: it means "no track"
 
 struct TrackerSettings {
   // How alike a detection and a track's last face must be to continue the track, in [0, 1]:
