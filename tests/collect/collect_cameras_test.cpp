@@ -82,17 +82,22 @@ std::vector<Shown> build_clip(const std::string& dir, int* frames) {
   return shown;
 }
 
+// gst-launch-1.0 quotes each argument as one word: the pipeline goes in word by word (the paths
+// are the test's own, without spaces).
 std::vector<std::string> camera_command(const std::string& clip, int frames,
                                         const std::string& camera, const std::string& broker) {
-  return {"/usr/bin/gst-launch-1.0",
-          "-e",
-          "multifilesrc location=" + clip + "/frame-%05d.png index=0 stop-index=" +
-              std::to_string(frames - 1) +
-              " caps=image/png,framerate=10/1 ! pngdec ! videoconvert ! video/x-raw,format=BGR ! "
-              "faceqan camera-id=" + camera +
-              " iterations=1 samples=2 threads=2 scoring=every-face best-frames=true "
-              "attach-embedding=true track-max-missed=2 ! faceqanpublish address=" + broker +
-              " attach-crop=true publish-frames=none ! fakesink sync=false"};
+  const std::string pipeline =
+      "multifilesrc location=" + clip + "/frame-%05d.png index=0 stop-index=" +
+      std::to_string(frames - 1) +
+      " caps=image/png,framerate=10/1 ! pngdec ! videoconvert ! video/x-raw,format=BGR ! "
+      "faceqan camera-id=" + camera +
+      " iterations=1 samples=2 threads=2 scoring=every-face best-frames=true "
+      "attach-embedding=true track-max-missed=2 ! faceqanpublish address=" + broker +
+      " attach-crop=true publish-frames=none ! fakesink sync=false";
+  std::vector<std::string> argv = {"/usr/bin/gst-launch-1.0", "-e"};
+  std::istringstream words(pipeline);
+  for (std::string word; words >> word;) argv.push_back(word);
+  return argv;
 }
 
 std::size_t count_lines_with(const std::string& path, const std::string& text) {
