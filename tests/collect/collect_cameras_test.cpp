@@ -4,7 +4,7 @@
 // real Mosquitto. collect is stopped (SIGTERM) while the first camera plays and started again
 // after the second has begun: its persistent session keeps what was published meanwhile.
 // Afterwards: one person per identity shown, each seen by both cameras and with one crop, no two
-// identities in one person, every end event counted.
+// identities in one person, every end event counted; bad messages are counted and change nothing.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -190,13 +190,39 @@ TEST(CollectCamerasTest, OnePersonPerIdentityAcrossTwoCamerasAndARestart) {
       },
       60s))
       << "collect did not count every end event: " << read_text(collect_log);
+  ASSERT_TRUE(read_index(out)["counts"]["rejected"].empty()) << read_text(collect_log);
+
+  // Bad input through the broker: an end event without embedding, one with a corrupt crop, one
+  // of an unknown schema, and not JSON at all. collect logs and counts each and keeps running.
+  const json persons_before = read_index(out)["persons"];
+  const std::string pub = "/usr/bin/mosquitto_pub -p " + std::to_string(broker.port()) +
+                          " -q 1 -t faceqan/door/tracks -m ";
+  const std::string end_fields =
+      R"("camera_id":"door","sequence":1,"wall_time":"2026-12-06T04:00:00Z","event":"end",)"
+      R"("track_id":999,"quality":0.99)";
+  EXPECT_EQ(run_shell(pub + "'{" + end_fields + R"(,"crop":"AAAA"}')"), 0);
+  EXPECT_EQ(run_shell(pub + "'{" + end_fields + R"(,"embedding":[1,0],"crop":"bm90IGFuIGltYWdl"}')"), 0);
+  EXPECT_EQ(run_shell(pub + "'{" + end_fields + R"(,"schema":7,"embedding":[1,0],"crop":"AAAA"}')"), 0);
+  EXPECT_EQ(run_shell(pub + "'not json'"), 0);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        const json counts = read_index(out)["counts"]["rejected"];
+        return counts.value("no_embedding", 0) == 1 && counts.value("corrupt_crop", 0) == 1 &&
+               counts.value("unknown_schema", 0) == 1 && counts.value("not_json", 0) == 1;
+      },
+      20s))
+      << read_index(out)["counts"].dump() << read_text(collect_log);
+  EXPECT_TRUE(collect.running());
+  EXPECT_EQ(read_index(out)["persons"], persons_before) << "bad input changed the persons";
+  EXPECT_NE(read_text(collect_log).find("rejected a message on faceqan/door/tracks: corrupt_crop"),
+            std::string::npos);
+
   collect.signal(SIGTERM);
   EXPECT_EQ(collect.wait(20s), 0) << read_text(collect_log);
 
   const json index = read_index(out);
   ASSERT_TRUE(index.is_object());
   EXPECT_EQ(index["counts"]["end_events"], end_events) << "lost or counted twice";
-  EXPECT_TRUE(index["counts"]["rejected"].empty()) << index["counts"].dump();
   std::map<std::string, std::set<std::string>> persons_of_identity, identities_of_person;
   std::set<std::string> crops;
   for (const json& person : index["persons"]) {
