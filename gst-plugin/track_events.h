@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 #include "frame_faces.h"
 
 namespace faceqan::gst {

@@ -57,7 +57,7 @@ Enrollment::Enrollment(std::string dir, double same_person)
   load();
 }
 
-std::string Enrollment::person_id(const gst::TrackKey& person) const {
+std::string Enrollment::person_id(const TrackKey& person) const {
   return "person-" + std::to_string(person.track);
 }
 
@@ -98,11 +98,11 @@ Outcome Enrollment::end_track(const TrackMessage& message) {
     start_track({message.camera, message.track}, message.wall_ns);  // its new event was missed
   }
   seen.ended_at = message.wall_time;
-  gst::TrackSpan span;
+  TrackSpan span;
   span.extend(static_cast<std::uint64_t>(std::min(seen.started_ns, message.wall_ns)));
   span.extend(static_cast<std::uint64_t>(message.wall_ns));
-  const gst::PersonAssignment assignment = gallery_.assign(
-      gst::TrackKey{message.camera, seen.serial}, message.embedding, message.quality, span);
+  const PersonAssignment assignment = gallery_.assign(
+      TrackKey{message.camera, seen.serial}, message.embedding, message.quality, span);
   const std::string id = person_id(assignment.person_key());
   auto [person, added] = persons_.try_emplace(id);
   ++counts_.end_events;
@@ -159,7 +159,7 @@ void Enrollment::save_index() const {
   json persons = json::array();
   for (const auto& [id, person] : persons_) {
     json tracks = json::array();
-    for (const gst::GalleryTrack& track : gallery_.tracks_of(person.gallery_key)) {
+    for (const GalleryTrack& track : gallery_.tracks_of(person.gallery_key)) {
       json entry = {{"camera", track.track.camera},
                     {"serial", track.track.track},
                     {"first_ns", track.span.first},
@@ -229,7 +229,7 @@ void Enrollment::load() {
       person.gallery_key.camera = saved.at("gallery_key").at("camera").get<std::string>();
       person.gallery_key.track = saved.at("gallery_key").at("serial").get<std::uint32_t>();
       for (const json& track : saved.at("tracks")) {
-        gst::GalleryTrack entry;
+        GalleryTrack entry;
         entry.track.camera = track.at("camera").get<std::string>();
         entry.track.track = track.at("serial").get<std::uint32_t>();
         entry.span.first = track.at("first_ns").get<std::uint64_t>();

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "faceqan/collect/track_message.h"
-#include "person_gallery.h"
+#include "faceqan/stream/person_gallery.h"
 
 namespace faceqan::collect {
 
@@ -30,7 +30,7 @@ struct Person {
   std::uint32_t track = 0;     // ... its track
   std::uint64_t timestamp = 0;  // ... and its stream time (ns)
   std::uint64_t tracks_seen = 0;
-  gst::TrackKey gallery_key;  // the person's key in the gallery: (camera, serial) of its first track
+  TrackKey gallery_key;  // the person's key in the gallery: (camera, serial) of its first track
 };
 
 // What became of one message.
@@ -75,7 +75,7 @@ class Enrollment {
   void load();
   void save_index() const;
   Outcome end_track(const TrackMessage& message);
-  std::string person_id(const gst::TrackKey& person) const;
+  std::string person_id(const TrackKey& person) const;
   // Starts a new serial for (camera, track id).
   Seen& start_track(const ElementTrack& track, std::int64_t started_ns);
   // Forgets ended tracks the gallery no longer holds (they can no longer be duplicated).
@@ -83,7 +83,7 @@ class Enrollment {
 
   std::string dir_;
   double same_person_;
-  gst::PersonGallery gallery_;
+  PersonGallery gallery_;
   std::map<std::string, Person> persons_;  // by id
   // The latest stream's track of each (camera, track id): an end event with the same wall time
   // as the recorded one is a QoS 1 duplicate, with another one a new stream's track.

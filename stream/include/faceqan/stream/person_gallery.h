@@ -2,8 +2,8 @@
 // so that a person who leaves the picture (or is lost by the tracker at a cut) and comes back
 // keeps one identity and one enrollment crop instead of one per appearance.
 //
-// Plain C++ (no GStreamer, its own library faceqan_person_gallery) so that the matching rules have
-// their own unit test and `faceqan collect` joins the tracks of many cameras with the same rules.
+// Plain C++ (no GStreamer) so that the matching rules have their own unit test, and so that
+// `faceqan collect` joins the tracks of many cameras with the same rules.
 // Used from the element's worker thread, and from the state change once the worker has stopped.
 #pragma once
 
@@ -14,9 +14,9 @@
 #include <tuple>
 #include <vector>
 
-#include "track_id.h"
+#include "faceqan/stream/tracker.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // When a track was on screen (its first and last frame): stream nanoseconds in the element,
 // wall-clock nanoseconds in `faceqan collect`. Two tracks of one camera on screen at the same time
@@ -135,4 +135,4 @@ class PersonGallery {
   std::map<TrackKey, TrackKey> person_of_;  // track -> person
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "faceqan/detector_types.h"
-#include "track_id.h"
 
-namespace faceqan::gst {
+namespace faceqan {
+
+using TrackId = std::uint32_t;  // 0 is never a track: it means "no track"
 
 struct TrackerSettings {
   // How alike a detection and a track's last face must be to continue the track, in [0, 1]:
@@ -66,4 +67,4 @@ class FaceTracker {
   TrackId next_id_ = 1;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

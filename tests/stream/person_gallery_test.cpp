@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "person_gallery.h"
+#include "faceqan/stream/person_gallery.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // A unit vector in 4 dimensions at `degrees` from the first axis, in the plane of the first two.
@@ -178,9 +178,9 @@ TEST(PersonGallery, CosineOfMismatchedOrEmptyEmbeddingsIsZero) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // Many cameras (`faceqan collect`): tracks keyed by camera and track id; the "never on screen
@@ -258,4 +258,4 @@ TEST(PersonGalleryCameras, MaxPersonsIsSettable) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan

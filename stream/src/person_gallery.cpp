@@ -1,10 +1,10 @@
-#include "person_gallery.h"
+#include "faceqan/stream/person_gallery.h"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 void TrackSpan::extend(std::uint64_t timestamp) {
   first = std::min(first, timestamp);
@@ -138,4 +138,4 @@ void PersonGallery::clear() {
   person_of_.clear();
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan
