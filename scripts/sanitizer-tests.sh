@@ -65,7 +65,8 @@ checked in faceqan_gst_lifecycle_tests and faceqan_gst_best_frames_clip_tests."
 # Tests whose programs are not the project's (gst-inspect-1.0, gst-launch-1.0 in the pipeline
 # scripts, sh): they load the instrumented plugin, so the ASan runtime is preloaded into them.
 # Leak checking is off there: those programs' own allocations are not the project's.
-preloaded=(faceqan_gst_inspect faceqan_gst_pipelines)
+# faceqan_collect_cameras_tests plays its cameras with gst-launch-1.0.
+preloaded=(faceqan_gst_inspect faceqan_gst_pipelines faceqan_collect_cameras_tests)
 
 regex() { local IFS='|'; printf '^(%s)$' "$*"; }
 skip=("${!excluded[@]}" "${!filtered[@]}" "${!noleak[@]}" "${preloaded[@]}")

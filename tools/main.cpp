@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "collect_command.h"
 #include "detect_command.h"
 #include "eval/calibrate_command.h"
 #include "eval/eval_command.h"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   faceqan::cli::add_eval_command(app, eval_options);
   faceqan::cli::add_calibrate_command(app, calibrate_options);
   faceqan::cli::add_listen_command(app, listen_options);
+  faceqan::cli::CollectOptions collect_options;
+  faceqan::cli::add_collect_command(app, collect_options);
 #ifdef FACEQAN_WITH_RUN
   faceqan::cli::RunOptions run_options;
   faceqan::cli::add_run_command(app, run_options);
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("eval")) return faceqan::cli::run_eval(eval_options);
     if (app.got_subcommand("calibrate")) return faceqan::cli::run_calibrate(calibrate_options);
     if (app.got_subcommand("listen")) return faceqan::cli::run_listen(listen_options);
+    if (app.got_subcommand("collect")) return faceqan::cli::run_collect(collect_options);
 #ifdef FACEQAN_WITH_RUN
     if (app.got_subcommand("run")) return faceqan::cli::run_run(run_options);
 #endif

@@ -15,6 +15,7 @@ namespace {
 
 struct Session {
   const std::function<bool(const std::string&, const std::string&)>* on_message = nullptr;
+  const std::function<void()>* on_subscribed = nullptr;
   long received = 0;
   long count = 0;
   bool stop = false;
@@ -38,6 +39,7 @@ long listen(const ListenSettings& settings,
   } cleanup;
   Session session;
   session.on_message = &on_message;
+  session.on_subscribed = &settings.on_subscribed;
   session.count = settings.count;
   const bool persistent = !settings.client_id.empty();
   const std::string id =
@@ -53,9 +55,13 @@ long listen(const ListenSettings& settings,
           MOSQ_ERR_SUCCESS) {
     throw PublishError("tls-ca-file \"" + settings.tls_ca_file + "\": cannot use it");
   }
-  const std::string filter = settings.topic + "/#";
+  const std::string filter = settings.filter.empty() ? settings.topic + "/#" : settings.filter;
   mosquitto_connect_callback_set(mosq, [](mosquitto*, void* self, int code) {
     static_cast<Session*>(self)->connack = code;
+  });
+  mosquitto_subscribe_callback_set(mosq, [](mosquitto*, void* self, int, int, const int*) {
+    auto* s = static_cast<Session*>(self);
+    if (*s->on_subscribed) (*s->on_subscribed)();
   });
   mosquitto_message_callback_set(mosq, [](mosquitto*, void* self, const mosquitto_message* m) {
     auto* s = static_cast<Session*>(self);
@@ -75,7 +81,7 @@ long listen(const ListenSettings& settings,
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   bool subscribed = false;
-  while (!session.stop) {
+  while (!session.stop && !(settings.stop != nullptr && settings.stop->load())) {
     if (settings.timeout > 0 &&
         std::chrono::duration<double>(Clock::now() - start).count() >= settings.timeout) {
       break;

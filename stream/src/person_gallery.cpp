@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace faceqan {
 
@@ -26,44 +27,46 @@ double PersonGallery::cosine(const std::vector<float>& a, const std::vector<floa
   return dot / std::sqrt(norm_a * norm_b);
 }
 
-TrackId PersonGallery::match(const std::vector<float>& embedding, const TrackSpan& span) const {
-  if (min_similarity_ <= 0 || embedding.empty()) return 0;
-  TrackId best_person = 0;
+const TrackKey* PersonGallery::match(const TrackKey& track, const std::vector<float>& embedding,
+                                     const TrackSpan& span) const {
+  if (min_similarity_ <= 0 || embedding.empty()) return nullptr;
+  const TrackKey* best_person = nullptr;
   double best_similarity = 0;
   for (const auto& [id, person] : persons_) {
     double similarity = -1;
-    bool together = false;  // on screen with one of this person's tracks
-    for (const auto& [track, entry] : person.tracks) {
-      together = together || span.overlaps(entry.span);
+    bool together = false;  // on screen with one of this person's tracks, on the same camera
+    for (const auto& [key, entry] : person.tracks) {
+      together = together || (key.camera == track.camera && span.overlaps(entry.span));
       similarity = std::max(similarity, cosine(embedding, entry.embedding));
     }
-    // Ties go to the earlier person (ids increase with time).
+    // Ties go to the person with the smallest key (on one camera: the earlier person).
     if (!together && similarity >= min_similarity_ &&
-        (best_person == 0 || similarity > best_similarity)) {
+        (best_person == nullptr || similarity > best_similarity)) {
       best_similarity = similarity;
-      best_person = id;
+      best_person = &id;
     }
   }
   return best_person;
 }
 
-PersonAssignment PersonGallery::assign(TrackId track, const std::vector<float>& embedding,
+PersonAssignment PersonGallery::assign(const TrackKey& track, const std::vector<float>& embedding,
                                        double quality, const TrackSpan& span) {
   static const std::vector<float> kUnusable;
   const std::vector<float>& usable = quality >= min_quality_ ? embedding : kUnusable;
-  TrackId id = 0;
+  TrackKey id;
   if (const auto known = person_of_.find(track); known != person_of_.end()) {
     id = known->second;
   } else {
-    id = match(usable, span);
-    if (id == 0) id = track;  // a person of its own, named after its first track
+    const TrackKey* matched = match(track, usable, span);
+    id = matched != nullptr ? *matched : track;  // else a person of its own, named after it
     person_of_[track] = id;
   }
   Person& person = persons_[id];
-  person.tracks[track] = TrackEntry{usable, span};
-  person.last_used = ++calls_;
+  person.tracks[track] = TrackEntry{usable, span, ++calls_};
+  person.last_used = calls_;
   PersonAssignment assignment;
-  assignment.person = id;
+  assignment.person = id.track;
+  assignment.person_camera = id.camera;
   assignment.person_best = !person.has_best || quality >= person.best_quality;
   if (assignment.person_best) {
     person.best_quality = quality;
@@ -73,13 +76,55 @@ PersonAssignment PersonGallery::assign(TrackId track, const std::vector<float>& 
   return assignment;
 }
 
-void PersonGallery::enforce_bounds(TrackId id) {
+void PersonGallery::restore(const TrackKey& person_key, const GalleryTrack& track,
+                            double best_quality) {
+  if (const auto known = person_of_.find(track.track);
+      known != person_of_.end() && !(known->second == person_key)) {
+    forget_track(track.track);  // saved twice: the later person wins
+  }
+  person_of_[track.track] = person_key;
+  Person& person = persons_[person_key];
+  person.tracks[track.track] = TrackEntry{track.embedding, track.span, ++calls_};
+  person.last_used = calls_;
+  person.best_quality = person.has_best ? std::max(person.best_quality, best_quality) : best_quality;
+  person.has_best = true;
+  enforce_bounds(person_key);
+}
+
+std::vector<GalleryTrack> PersonGallery::tracks_of(const TrackKey& person_key) const {
+  std::vector<GalleryTrack> tracks;
+  const auto person = persons_.find(person_key);
+  if (person == persons_.end()) return tracks;
+  std::vector<std::pair<unsigned long long, GalleryTrack>> by_age;
+  for (const auto& [key, entry] : person->second.tracks) {
+    by_age.push_back({entry.added, GalleryTrack{key, entry.embedding, entry.span}});
+  }
+  std::sort(by_age.begin(), by_age.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& entry : by_age) tracks.push_back(std::move(entry.second));
+  return tracks;
+}
+
+void PersonGallery::forget_track(const TrackKey& track) {
+  const auto known = person_of_.find(track);
+  if (known == person_of_.end()) return;
+  if (const auto person = persons_.find(known->second); person != persons_.end()) {
+    person->second.tracks.erase(track);
+  }
+  person_of_.erase(known);
+}
+
+void PersonGallery::enforce_bounds(const TrackKey& id) {
   Person& person = persons_[id];
   while (person.tracks.size() > kMaxTracksPerPerson) {
-    person_of_.erase(person.tracks.begin()->first);  // the person's oldest track
-    person.tracks.erase(person.tracks.begin());
+    auto oldest = person.tracks.begin();
+    for (auto it = person.tracks.begin(); it != person.tracks.end(); ++it) {
+      if (it->second.added < oldest->second.added) oldest = it;
+    }
+    person_of_.erase(oldest->first);
+    person.tracks.erase(oldest);
   }
-  if (persons_.size() <= kMaxPersons) return;
+  if (persons_.size() <= max_persons_) return;
   auto oldest = persons_.begin();
   for (auto it = persons_.begin(); it != persons_.end(); ++it) {
     if (it->second.last_used < oldest->second.last_used) oldest = it;

@@ -179,3 +179,83 @@ TEST(PersonGallery, CosineOfMismatchedOrEmptyEmbeddingsIsZero) {
 
 }  // namespace
 }  // namespace faceqan
+
+namespace faceqan {
+namespace {
+
+// Many cameras (`faceqan collect`): tracks keyed by camera and track id; the "never on screen
+// together" rule holds within one camera only.
+TEST(PersonGalleryCameras, TheSameTrackIdOnTwoCamerasIsTwoTracks) {
+  PersonGallery gallery;
+  gallery.set_min_similarity(0.6);
+  const PersonAssignment door = gallery.assign(TrackKey{"door", 1}, at_angle(0), 0.5);
+  EXPECT_EQ(door.person_key(), (TrackKey{"door", 1}));
+  // Track 1 of the lobby is someone else: a person of its own, not door's track 1 again.
+  const PersonAssignment lobby = gallery.assign(TrackKey{"lobby", 1}, at_angle(90), 0.5);
+  EXPECT_EQ(lobby.person_key(), (TrackKey{"lobby", 1}));
+  EXPECT_EQ(gallery.persons(), 2u);
+}
+
+TEST(PersonGalleryCameras, TwoCamerasMaySeeOnePersonAtTheSameTime) {
+  PersonGallery gallery;
+  gallery.set_min_similarity(0.6);
+  gallery.assign(TrackKey{"door", 1}, at_angle(0), 0.5, seconds(0, 2));
+  // Same face on another camera at the same moment: the same person seen from two places.
+  const PersonAssignment lobby =
+      gallery.assign(TrackKey{"lobby", 7}, at_angle(5), 0.7, seconds(1, 3));
+  EXPECT_EQ(lobby.person_key(), (TrackKey{"door", 1}));
+  EXPECT_TRUE(lobby.person_best);
+  // The same face again on the door camera while door's track 1 was on screen: someone else.
+  const PersonAssignment twin = gallery.assign(TrackKey{"door", 2}, at_angle(0), 0.5, seconds(1, 2));
+  EXPECT_EQ(twin.person_key(), (TrackKey{"door", 2}));
+  EXPECT_EQ(gallery.persons(), 2u);
+}
+
+TEST(PersonGalleryCameras, RestoredTracksMatchLaterArrivals) {
+  PersonGallery saved;
+  saved.set_min_similarity(0.6);
+  saved.assign(TrackKey{"door", 1}, at_angle(0), 0.4, seconds(0, 1));
+  saved.assign(TrackKey{"lobby", 3}, at_angle(10), 0.8, seconds(5, 6));
+  saved.assign(TrackKey{"door", 2}, at_angle(90), 0.5, seconds(8, 9));
+  const std::vector<GalleryTrack> tracks = saved.tracks_of(TrackKey{"door", 1});
+  ASSERT_EQ(tracks.size(), 2u);  // oldest first
+  EXPECT_EQ(tracks[0].track, (TrackKey{"door", 1}));
+  EXPECT_EQ(tracks[1].track, (TrackKey{"lobby", 3}));
+  EXPECT_TRUE(saved.tracks_of(TrackKey{"nobody", 1}).empty());
+
+  PersonGallery restored;  // what a restarted collect builds from its index
+  restored.set_min_similarity(0.6);
+  for (const GalleryTrack& track : tracks) restored.restore(TrackKey{"door", 1}, track, 0.8);
+  for (const GalleryTrack& track : saved.tracks_of(TrackKey{"door", 2})) {
+    restored.restore(TrackKey{"door", 2}, track, 0.5);
+  }
+  EXPECT_EQ(restored.persons(), 2u);
+  // A later face like the lobby's joins person (door, 1); not better than its best 0.8.
+  const PersonAssignment later = restored.assign(TrackKey{"hall", 1}, at_angle(12), 0.6);
+  EXPECT_EQ(later.person_key(), (TrackKey{"door", 1}));
+  EXPECT_FALSE(later.person_best);
+  EXPECT_EQ(restored.assign(TrackKey{"hall", 2}, at_angle(88), 0.6).person_key(),
+            (TrackKey{"door", 2}));
+}
+
+TEST(PersonGalleryCameras, AForgottenTrackNoLongerDecidesItsPerson) {
+  PersonGallery gallery;
+  gallery.set_min_similarity(0.6);
+  gallery.assign(TrackKey{"door", 1}, at_angle(0), 0.5);
+  gallery.assign(TrackKey{"door", 2}, at_angle(90), 0.5);
+  gallery.forget_track(TrackKey{"door", 2});
+  EXPECT_TRUE(gallery.tracks_of(TrackKey{"door", 2}).empty());
+  // Nothing left that looks like the forgotten face: a new person.
+  EXPECT_EQ(gallery.assign(TrackKey{"door", 3}, at_angle(90), 0.5).person_key(),
+            (TrackKey{"door", 3}));
+}
+
+TEST(PersonGalleryCameras, MaxPersonsIsSettable) {
+  PersonGallery gallery;
+  gallery.set_max_persons(2);
+  for (TrackId t = 1; t <= 3; ++t) gallery.assign(TrackKey{"door", t}, axis_vector(t, 4), 0.5);
+  EXPECT_EQ(gallery.persons(), 2u);
+}
+
+}  // namespace
+}  // namespace faceqan
