@@ -163,6 +163,9 @@ std::vector<DetectedFace> FaceFollower::follow(const cv::Mat& image, PixelFormat
     }
   }
   previous_ = std::move(current);
+  // Not one face could be followed: most likely another shot whose difference the thumbnail
+  // missed (similar brightness); the caller detects at once, as after a cut.
+  if (cut != nullptr && kept.empty() && !faces_.empty()) *cut = true;
   faces_ = kept;
   return kept;
 }

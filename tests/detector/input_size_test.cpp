@@ -118,8 +118,9 @@ TEST(InputVariants, FindTheSameConfidentFacesAsTheFullModel) {
     }
     expect_covered(large, small.detect(photo), std::string(name) + " with min_face_size 96");
   }
-  // The photos must exercise the variants, not only the full model.
-  EXPECT_GE(compared, 5);
+  // The photos must exercise the variants, not only the full model (the 3:2 and odd-shaped
+  // ones fall back to 640x640).
+  EXPECT_GE(compared, 4);
 }
 
 TEST(InputVariants, AVariantThatDoesNotMatchItsNameFailsNamingTheFile) {

@@ -38,7 +38,8 @@ class FaceFollower {
 
   // Follows the faces onto `image`, the next frame of the same stream, and returns those still
   // followed (boxes and landmarks moved, confidence kept). `cut` (optional) is set when the
-  // frame looks like a new shot; then no face is returned. Before any reset(): no faces.
+  // frame looks like a new shot, or when faces were followed and none of them could be; then
+  // no face is returned. Before any reset(): no faces.
   std::vector<DetectedFace> follow(const cv::Mat& image, PixelFormat format, bool* cut = nullptr);
 
   // Forgets the frame and faces (a new stream, a flush, new caps).
