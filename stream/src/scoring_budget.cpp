@@ -1,4 +1,4 @@
-#include "scoring_budget.h"
+#include "faceqan/stream/scoring_budget.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // Inter-eye distance of the ArcFace template at 112x112 (about 38 px): larger faces are
@@ -155,4 +155,4 @@ void ScoringBudget::reset() {
   pending_ = 0;  // a flush discards the scorings in flight: no report will come
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -1,4 +1,4 @@
-#include "shared_scorer.h"
+#include "faceqan/stream/shared_scorer.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <set>
 #include <utility>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 struct SharedScorer::ClientState {
   std::size_t batch_size = 1;
@@ -282,4 +282,4 @@ std::size_t SharedScorer::Client::waiting_faces() const {
   return count;
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -13,9 +13,9 @@
 #include <mutex>
 
 #include "faceqan/detector_types.h"
-#include "tracker.h"
+#include "faceqan/stream/tracker.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // Signals computed for every face, at a small fraction of FaceQAN's cost.
 struct CheapSignals {
@@ -100,4 +100,4 @@ class ScoringBudget {
   double seconds_per_face_ = 0;    // measured; 0: not yet
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan
