@@ -46,7 +46,7 @@ TEST_F(FaceQanProperties, EveryPropertyStartsAtItsDefault) {
     g_value_unset(&value);
     ++checked;
   }
-  EXPECT_EQ(checked, 41u);
+  EXPECT_EQ(checked, 42u);
 }
 
 // A value other than the default for each kind of property, inside its range.
