@@ -14,18 +14,6 @@
 namespace faceqan::gst {
 namespace {
 
-BestFrame candidate(TrackId track, double quality, std::uint64_t timestamp) {
-  BestFrame best;
-  best.track = track;
-  best.quality = quality;
-  best.timestamp = timestamp;
-  best.box = cv::Rect2f(1, 2, 30, 40);
-  best.frame_width = 640;
-  best.frame_height = 360;
-  best.crop = cv::Mat(112, 112, CV_8UC3, cv::Scalar(0, 0, 200));
-  return best;
-}
-
 TEST(JsonLinesExport, WritesGvaMetaConvertLayout) {
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("faceqan-json-" + std::to_string(::getpid()));
@@ -41,7 +29,11 @@ TEST(JsonLinesExport, WritesGvaMetaConvertLayout) {
     result.scored = result.has_quality = true;
     out.write_frame(40, 640, 360, {face}, {result});
     out.write_frame(80, 640, 360, {}, {});  // no faces: no line
-    out.write_best(candidate(5, 0.75, 40));
+    BestFrame best;
+    best.track = 5;
+    best.quality = 0.75;
+    best.timestamp = 40;
+    out.write_best(best);
   }
   std::ifstream in(path);
   std::string line;
