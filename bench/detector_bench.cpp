@@ -1,5 +1,8 @@
 // Milliseconds per frame for RetinaFace detection and ArcFace alignment at two video sizes,
-// on 2 CPU threads. A real group photo (bbt1.jpg, 16:9, 4 faces) is resized to each size.
+// on 2 CPU threads. A real group photo (bbt1.jpg, 16:9, 4 faces) is resized to each size and
+// detected at the full 640x640 input (letterboxed, as before input variants), at the input
+// variant shaped like the frame, and at the 320-wide one that min_face_size 32 (640x360) or
+// 96 (1920x1080) allows. Core-ms: the process's CPU time (all threads) per detection.
 //
 //   faceqan-bench-detector [MODEL.onnx [IMAGE]]
 //
@@ -16,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -79,6 +83,18 @@ double median_milliseconds(int runs, const std::function<void()>& work) {
   return times[times.size() / 2];
 }
 
+// CPU milliseconds (all the process's threads) per call, over `runs` calls after warm-up.
+double cpu_milliseconds(int runs, const std::function<void()>& work) {
+  for (int i = 0; i < kWarmUpRuns; ++i) {
+    work();
+  }
+  const std::clock_t start = std::clock();
+  for (int i = 0; i < runs; ++i) {
+    work();
+  }
+  return 1000.0 * static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC / runs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,7 +103,6 @@ int main(int argc, char** argv) {
   cv::setNumThreads(kThreads);
 
   try {
-    faceqan::RetinaFaceDetector detector(model);
     const cv::Mat photo = cv::imread(image_path, cv::IMREAD_COLOR);
     if (photo.empty()) {
       std::fprintf(stderr, "faceqan-bench-detector: cannot read image %s\n", image_path.c_str());
@@ -97,34 +112,49 @@ int main(int argc, char** argv) {
                 "detections / %d alignments\n\n",
                 model.c_str(), image_path.c_str(), photo.cols, photo.rows, cv::getNumThreads(),
                 kDetectionRuns, kAlignmentRuns);
-    std::printf("| frame     | faces | detect ms/frame | align 8-bit ms/frame | "
-                "align RGB float ms/frame |\n");
-    std::printf("|-----------|-------|-----------------|----------------------|"
-                "--------------------------|\n");
+    std::printf("| frame     | input     | faces | detect ms/frame | detect core-ms/frame | "
+                "align 8-bit ms/frame | align RGB float ms/frame |\n");
+    std::printf("|-----------|-----------|-------|-----------------|----------------------|"
+                "----------------------|--------------------------|\n");
 
+    faceqan::DetectorSettings letterboxed;
+    letterboxed.fit_input_to_frame = false;
+    faceqan::RetinaFaceDetector full(model, letterboxed);
+    faceqan::RetinaFaceDetector fitted(model);
     for (const cv::Size size : {cv::Size(640, 360), cv::Size(1920, 1080)}) {
       cv::Mat frame;
       cv::resize(photo, frame, size, 0, 0, size.width < photo.cols ? cv::INTER_AREA
                                                                     : cv::INTER_LINEAR);
-      std::vector<faceqan::DetectedFace> faces;
-      const double detect_ms =
-          median_milliseconds(kDetectionRuns, [&] { faces = detector.detect(frame); });
+      faceqan::DetectorSettings small_settings;
+      small_settings.min_face_size = 32.0f * size.width / 640;
+      faceqan::RetinaFaceDetector small(model, small_settings);
+      for (faceqan::RetinaFaceDetector* detector : {&full, &fitted, &small}) {
+        const cv::Size input = detector->input_size_for(size);
+        if (detector != &full && input == full.input_size_for(size)) continue;  // no variants
+        if (detector == &small && input == fitted.input_size_for(size)) continue;
+        std::vector<faceqan::DetectedFace> faces;
+        const double detect_ms =
+            median_milliseconds(kDetectionRuns, [&] { faces = detector->detect(frame); });
+        const double detect_core_ms =
+            cpu_milliseconds(kDetectionRuns, [&] { faces = detector->detect(frame); });
 
-      cv::Mat crop;
-      const double align_8bit_ms = median_milliseconds(kAlignmentRuns, [&] {
-        for (const faceqan::DetectedFace& face : faces) {
-          crop = faceqan::align_face(frame, face.landmarks);
-        }
-      });
-      std::vector<float> rgb(faceqan::kArcFaceCrop.area() * 3);
-      const double align_float_ms = median_milliseconds(kAlignmentRuns, [&] {
-        for (const faceqan::DetectedFace& face : faces) {
-          faceqan::align_face_to_rgb_float(frame, faceqan::PixelFormat::kBGR, face.landmarks,
-                                           faceqan::kArcFaceCrop, rgb.data());
-        }
-      });
-      std::printf("| %4dx%-4d | %5zu | %15.2f | %20.3f | %24.3f |\n", size.width, size.height,
-                  faces.size(), detect_ms, align_8bit_ms, align_float_ms);
+        cv::Mat crop;
+        const double align_8bit_ms = median_milliseconds(kAlignmentRuns, [&] {
+          for (const faceqan::DetectedFace& face : faces) {
+            crop = faceqan::align_face(frame, face.landmarks);
+          }
+        });
+        std::vector<float> rgb(faceqan::kArcFaceCrop.area() * 3);
+        const double align_float_ms = median_milliseconds(kAlignmentRuns, [&] {
+          for (const faceqan::DetectedFace& face : faces) {
+            faceqan::align_face_to_rgb_float(frame, faceqan::PixelFormat::kBGR, face.landmarks,
+                                             faceqan::kArcFaceCrop, rgb.data());
+          }
+        });
+        std::printf("| %4dx%-4d | %4dx%-4d | %5zu | %15.2f | %20.2f | %20.3f | %24.3f |\n",
+                    size.width, size.height, input.width, input.height, faces.size(), detect_ms,
+                    detect_core_ms, align_8bit_ms, align_float_ms);
+      }
     }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "faceqan-bench-detector: %s\n", error.what());

@@ -22,12 +22,25 @@ QueuedItem queued_event(GstEvent* event) {
   return item;
 }
 
-// The faces of one frame: the detector's (or the reused ones), or the upstream metas'.
+// The faces of one frame: the detector's (or, between detections, the last ones followed onto
+// this frame), or the upstream metas'.
 std::vector<FaceRecord> find_faces(State& st, const Settings& s, GstBuffer* buffer,
                                    const cv::Mat& image, PixelFormat format) {
   if (s.faces.use_upstream_rois) return read_upstream_faces(buffer);
   DetectionReuse& reuse = st.input->stream->detections;
-  const bool detect_now = reuse.frames_seen % s.faces.detection_interval == 0;
+  const guint interval = s.faces.detection_interval;
+  bool detect_now = !reuse.detected || reuse.detect_next || reuse.since_detection + 1 >= interval;
+  std::vector<DetectedFace> faces;
+  if (!detect_now) {
+    bool cut = false;
+    faces = reuse.follower.follow(image, format, &cut);
+    if (cut) {
+      GST_LOG("a cut at frame %" G_GUINT64_FORMAT ": detecting now", reuse.frames_seen);
+      detect_now = true;
+    } else if (faces.size() < reuse.faces.size()) {
+      reuse.detect_next = true;  // someone turned away or left; or the follower slipped
+    }
+  }
   if (detect_now) {
     RetinaFaceDetector& detector = *st.models.detector;
     const DetectorSettings& wanted = s.faces.detector;
@@ -36,11 +49,17 @@ std::vector<FaceRecord> find_faces(State& st, const Settings& s, GstBuffer* buff
         wanted.min_face_size != current.min_face_size || wanted.max_faces != current.max_faces) {
       detector.set_settings(wanted);
     }
-    reuse.faces.clear();
-    for (const DetectedFace& detected : detector.detect(image, format)) {
-      reuse.faces.push_back(
-          FaceRecord{detected.box, detected.confidence, detected.landmarks, std::nullopt});
-    }
+    faces = detector.detect(image, format);
+    reuse.detected = true;
+    reuse.detect_next = false;
+    reuse.since_detection = 0;
+    if (interval > 1) reuse.follower.reset(image, format, faces);
+  } else {
+    ++reuse.since_detection;
+  }
+  reuse.faces.clear();
+  for (const DetectedFace& face : faces) {
+    reuse.faces.push_back(FaceRecord{face.box, face.confidence, face.landmarks, std::nullopt});
   }
   return reuse.faces;
 }
@@ -77,24 +96,32 @@ std::vector<PendingFace> select_faces(State& st, const Settings& s, const cv::Ma
   const double time = GST_CLOCK_TIME_IS_VALID(pts)
                           ? static_cast<double>(pts) / GST_SECOND
                           : std::chrono::duration<double>(Clock::now() - process_start).count();
-  // The budget hears new tracks' faces first: they must not be starved by re-scorings.
+  // The budget hears new tracks' faces first (they must not be starved by re-scorings), each
+  // group most promising first: when the scorer has room for only some, those get it.
+  std::vector<CheapSignals> signals(budget ? count : 0);
+  for (std::size_t i = 0; i < signals.size(); ++i) {
+    signals[i] = measure_face(aligned[i].pixels.data(), crop_size, item.faces[i].landmarks,
+                              item.faces[i].confidence);
+    item.promise[i] = signals[i].promise;
+  }
   std::vector<std::size_t> order(count);
   for (std::size_t i = 0; i < count; ++i) order[i] = i;
   if (budget) {
-    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
-      return budget_state.is_new(item.faces[i].track_id);
+    std::vector<bool> is_new(count);
+    for (std::size_t i = 0; i < count; ++i) is_new[i] = budget_state.is_new(item.faces[i].track_id);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      if (is_new[a] != is_new[b]) return static_cast<bool>(is_new[a]);
+      return signals[a].promise > signals[b].promise;
     });
   }
   std::vector<PendingFace> chosen;
   for (const std::size_t i : order) {
     if (budget) {
-      const CheapSignals signals = measure_face(aligned[i].pixels.data(), crop_size,
-                                                item.faces[i].landmarks, item.faces[i].confidence);
-      item.promise[i] = signals.promise;
-      const bool score = budget_state.decide(item.faces[i].track_id, signals, time);
+      const CheapSignals& face = signals[i];
+      const bool score = budget_state.decide(item.faces[i].track_id, face, time);
       GST_LOG("track %u at %.3f s: eyes %.1f px, sharpness %.0f, confidence %.2f, frontal %.2f,"
-              " promise %.3f: %s", item.faces[i].track_id, time, signals.eye_distance,
-              signals.sharpness, signals.confidence, signals.frontal, signals.promise,
+              " promise %.3f: %s", item.faces[i].track_id, time, face.eye_distance,
+              face.sharpness, face.confidence, face.frontal, face.promise,
               score ? "score" : "skip");
       if (!score) continue;
     }

@@ -335,6 +335,8 @@ void submit_batch(GstElement* element, State& st, const Settings& s, Queue::Batc
                      std::chrono::duration<double>(outcome.took).count());
     shared.stats.faces_scored += count;
     shared.stats.interval_scored += count;
+    // The budget admits no more than the scorer can finish soon (scoring_budget.h).
+    shared.budget->observe_scoring(count, std::chrono::duration<double>(outcome.took).count());
     // Scoring time is part of the delay we add (the task posts a LATENCY message if it grows).
     const gint64 took_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(outcome.took).count();

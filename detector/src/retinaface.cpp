@@ -1,52 +1,19 @@
 #include "faceqan/face_detector.h"
 
-#include "letterbox.h"
-#include "nms.h"
+#include "faceqan/detector_input_size.h"
 #include "pixel_layout.h"
-#include "priors.h"
-
-#include <opencv2/dnn.hpp>
+#include "retinaface_network.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
 #include <utility>
 
+namespace fs = std::filesystem;
+
 namespace faceqan {
-namespace {
-
-constexpr int kBoxValues = 4;
-constexpr int kScoreValues = 2;
-constexpr int kFaceScoreColumn = 1;  // column 0 is "background"
-constexpr int kLandmarkValues = 10;
-// Bounds the quadratic NMS on pathological inputs; a real frame has far fewer candidates.
-constexpr size_t kMaxCandidatesBeforeNms = 5000;
-
-cv::dnn::Net load_network(const std::string& onnx_path) {
-  if (!std::filesystem::is_regular_file(onnx_path)) {
-    throw DetectorError("RetinaFace model not found: " + onnx_path);
-  }
-  cv::dnn::Net net;
-  try {
-    net = cv::dnn::readNetFromONNX(onnx_path);
-  } catch (const cv::Exception& error) {
-    throw DetectorError("cannot load RetinaFace model " + onnx_path + ": " + error.what());
-  }
-  if (net.empty()) {
-    throw DetectorError("cannot load RetinaFace model " + onnx_path + ": no layers");
-  }
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  return net;
-}
-
-// The output holds rows x columns contiguous floats ([1, rows, columns] from the export).
-bool has_shape(const cv::Mat& output, size_t rows, int columns) {
-  return output.type() == CV_32F && output.isContinuous() &&
-         output.total() == rows * static_cast<size_t>(columns);
-}
-
-}  // namespace
 
 void DetectorSettings::validate() const {
   if (!(confidence_threshold >= 0.0f && confidence_threshold <= 1.0f)) {
@@ -63,165 +30,97 @@ void DetectorSettings::validate() const {
   }
 }
 
+std::vector<DetectorInputVariant> find_input_variants(const std::string& onnx_path) {
+  // "retinaface_mnet025_640.onnx" -> siblings "retinaface_mnet025_<W>x<H>.onnx".
+  const fs::path model(onnx_path);
+  const std::string stem =
+      std::regex_replace(model.stem().string(), std::regex("_[0-9]+$"), std::string());
+  const std::regex variant_name(std::regex_replace(stem, std::regex(R"([.^$|()\[\]{}*+?\\])"),
+                                                   std::string(R"(\$&)")) +
+                                "_([0-9]+)x([0-9]+)\\.onnx");
+  std::vector<DetectorInputVariant> variants;
+  std::error_code error;
+  const fs::path folder = model.has_parent_path() ? model.parent_path() : fs::path(".");
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    std::smatch match;
+    if (!std::regex_match(name, match, variant_name) || !it->is_regular_file(error)) continue;
+    variants.push_back({cv::Size(std::stoi(match[1]), std::stoi(match[2])), it->path().string()});
+  }
+  std::sort(variants.begin(), variants.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.input_size.width, a.input_size.height) <
+           std::make_pair(b.input_size.width, b.input_size.height);
+  });
+  return variants;
+}
+
 class RetinaFaceDetector::Impl {
  public:
   Impl(const std::string& onnx_path, const RetinaFaceDescription& description,
-       std::string description_origin, const DetectorSettings& settings)
-      : model_path_(onnx_path),
-        description_(description),
-        description_origin_(std::move(description_origin)),
-        settings_(settings),
-        net_(load_network(onnx_path)),
-        priors_(detail::make_priors(description)),
-        output_names_{description.boxes_output, description.scores_output,
-                      description.landmarks_output} {
-    for (const std::string& name : output_names_) {
-      if (net_.getLayerId(name) < 0) {
-        throw DetectorError("RetinaFace model " + model_path_ + " has no output named '" + name +
-                            "' (description: " + description_origin_ + ")");
-      }
+       std::string description_origin, const DetectorSettings& settings,
+       std::vector<DetectorInputVariant> variants)
+      : settings_(settings),
+        full_(std::make_unique<detail::RetinaFaceNetwork>(onnx_path, description,
+                                                          std::move(description_origin))),
+        variants_(std::move(variants)) {
+    for (const DetectorInputVariant& variant : variants_) {
+      if (variant.input_size == description.input_size) continue;
+      available_.push_back(variant.input_size);
     }
-    // One run on a blank input checks the input name and output shapes now rather than on the
-    // first frame, and makes dnn allocate its buffers.
-    const int shape[] = {1, 3, description_.input_size.height, description_.input_size.width};
-    blob_ = cv::Mat(4, shape, CV_32F, cv::Scalar(0));
-    run_network();
+    available_.push_back(description.input_size);
   }
 
-  std::vector<DetectedFace> detect(const cv::Mat& image, PixelFormat format) {
-    detail::require_8bit_image(image, format, "RetinaFaceDetector::detect");
-    if (std::min(image.cols, image.rows) < kMinimumImageSide) {
-      return {};
+  detail::RetinaFaceNetwork& network_for(cv::Size frame) {
+    if (!settings_.fit_input_to_frame || available_.size() == 1) return *full_;
+    const cv::Size input = choose_input_size(available_, frame, full_->description().input_size,
+                                             settings_.min_face_size);
+    if (input == full_->description().input_size) return *full_;
+    auto loaded = loaded_.find(key(input));
+    if (loaded != loaded_.end()) return *loaded->second;
+    const auto variant = std::find_if(variants_.begin(), variants_.end(),
+                                      [&](const auto& v) { return v.input_size == input; });
+    // A variant's own sidecar if it has one, else the full model's description at its size.
+    const std::string sidecar = description_path_for_model(variant->model_path);
+    RetinaFaceDescription description = full_->description();
+    description.input_size = input;
+    std::string origin = "the full-size model's description at " + std::to_string(input.width) +
+                         "x" + std::to_string(input.height);
+    if (fs::exists(sidecar)) {
+      description = read_retinaface_description(sidecar);
+      origin = sidecar;
     }
-    const detail::Letterbox letterbox =
-        detail::make_input_blob(image, format, description_, resized_, blob_);
-    run_network();
-    return decode(letterbox);
+    auto network = std::make_unique<detail::RetinaFaceNetwork>(variant->model_path, description,
+                                                               std::move(origin));
+    return *loaded_.emplace(key(input), std::move(network)).first->second;
   }
 
-  std::string model_path_;
-  RetinaFaceDescription description_;
-  std::string description_origin_;  // for error messages: the sidecar, defaults or the caller
+  static std::pair<int, int> key(cv::Size size) { return {size.width, size.height}; }
+
   DetectorSettings settings_;
-
- private:
-  void run_network() {
-    try {
-      net_.setInput(blob_, description_.input_name);
-      net_.forward(outputs_, output_names_);
-    } catch (const cv::Exception& error) {
-      throw DetectorError("RetinaFace model " + model_path_ + " failed to run on a " +
-                          std::to_string(description_.input_size.width) + "x" +
-                          std::to_string(description_.input_size.height) +
-                          " input; does its description (" + description_origin_ +
-                          ") match the export? " + error.what());
-    }
-    const int columns[] = {kBoxValues, kScoreValues, kLandmarkValues};
-    for (size_t i = 0; i < outputs_.size(); ++i) {
-      if (!has_shape(outputs_[i], priors_.size(), columns[i])) {
-        throw DetectorError("RetinaFace model " + model_path_ + ": output '" + output_names_[i] +
-                            "' has " + std::to_string(outputs_[i].total()) + " values, expected " +
-                            std::to_string(priors_.size()) + " x " + std::to_string(columns[i]) +
-                            " (one row per prior); does its description (" +
-                            description_origin_ + ") match the export's input size?");
-      }
-    }
-  }
-
-  std::vector<DetectedFace> decode(const detail::Letterbox& letterbox) const {
-    const float* encoded_boxes = outputs_[0].ptr<float>();
-    const float* scores = outputs_[1].ptr<float>();
-    const float* encoded_landmarks = outputs_[2].ptr<float>();
-
-    std::vector<size_t> candidates;
-    for (size_t i = 0; i < priors_.size(); ++i) {
-      if (scores[i * kScoreValues + kFaceScoreColumn] >= settings_.confidence_threshold) {
-        candidates.push_back(i);
-      }
-    }
-    const auto score_of = [&](size_t i) { return scores[i * kScoreValues + kFaceScoreColumn]; };
-    if (candidates.size() > kMaxCandidatesBeforeNms) {
-      std::partial_sort(candidates.begin(), candidates.begin() + kMaxCandidatesBeforeNms,
-                        candidates.end(),
-                        [&](size_t a, size_t b) { return score_of(a) > score_of(b); });
-      candidates.resize(kMaxCandidatesBeforeNms);
-    }
-
-    // Boxes in network-input pixels: the SSD encoding of offsets relative to each prior.
-    const float centre_variance = description_.variances[0];
-    const float size_variance = description_.variances[1];
-    std::vector<cv::Rect2f> boxes;
-    std::vector<float> box_scores;
-    boxes.reserve(candidates.size());
-    box_scores.reserve(candidates.size());
-    for (size_t i : candidates) {
-      const detail::Prior& prior = priors_[i];
-      const float* code = encoded_boxes + i * kBoxValues;
-      const float centre_x = prior.centre_x + code[0] * centre_variance * prior.size;
-      const float centre_y = prior.centre_y + code[1] * centre_variance * prior.size;
-      const float width = prior.size * std::exp(code[2] * size_variance);
-      const float height = prior.size * std::exp(code[3] * size_variance);
-      boxes.emplace_back(centre_x - width / 2, centre_y - height / 2, width, height);
-      box_scores.push_back(score_of(i));
-    }
-
-    std::vector<DetectedFace> faces;
-    for (size_t k : detail::non_maximum_suppression(boxes, box_scores, settings_.nms_threshold)) {
-      const size_t i = candidates[k];
-      const detail::Prior& prior = priors_[i];
-      DetectedFace face;
-      const cv::Point2f top_left = letterbox.to_image(boxes[k].tl());
-      const cv::Point2f bottom_right = letterbox.to_image(boxes[k].br());
-      face.box = cv::Rect2f(top_left, bottom_right);
-      if (std::min(face.box.width, face.box.height) < settings_.min_face_size) {
-        continue;
-      }
-      face.confidence = box_scores[k];
-      const float* code = encoded_landmarks + i * kLandmarkValues;
-      for (size_t p = 0; p < face.landmarks.size(); ++p) {
-        const cv::Point2f in_input(prior.centre_x + code[2 * p] * centre_variance * prior.size,
-                                   prior.centre_y + code[2 * p + 1] * centre_variance * prior.size);
-        face.landmarks[p] = letterbox.to_image(in_input);
-      }
-      faces.push_back(face);
-    }
-
-    // Largest first, so max_faces keeps the most prominent faces; NMS left equal-area faces in
-    // confidence order and the stable sort keeps it.
-    std::stable_sort(faces.begin(), faces.end(), [](const DetectedFace& a, const DetectedFace& b) {
-      return a.box.area() > b.box.area();
-    });
-    if (settings_.max_faces > 0 && faces.size() > static_cast<size_t>(settings_.max_faces)) {
-      faces.resize(static_cast<size_t>(settings_.max_faces));
-    }
-    return faces;
-  }
-
-  cv::dnn::Net net_;
-  std::vector<detail::Prior> priors_;
-  std::vector<std::string> output_names_;
-  // Reused between frames so steady-state detection allocates little.
-  cv::Mat resized_;
-  cv::Mat blob_;
-  std::vector<cv::Mat> outputs_;
+  std::unique_ptr<detail::RetinaFaceNetwork> full_;
+  std::vector<DetectorInputVariant> variants_;
+  std::vector<cv::Size> available_;  // the variants' sizes and the full model's
+  std::map<std::pair<int, int>, std::unique_ptr<detail::RetinaFaceNetwork>> loaded_;
 };
 
 RetinaFaceDetector::RetinaFaceDetector(const std::string& onnx_path, DetectorSettings settings) {
   // Cheap checks first, so a bad setting is reported without loading the model.
   settings.validate();
   const std::string sidecar = description_path_for_model(onnx_path);
-  const bool has_sidecar = std::filesystem::exists(sidecar);
+  const bool has_sidecar = fs::exists(sidecar);
   impl_ = std::make_unique<Impl>(onnx_path, retinaface_description_for_model(onnx_path),
                                  has_sidecar ? sidecar : "built-in defaults; no " + sidecar,
-                                 settings);
+                                 settings, find_input_variants(onnx_path));
 }
 
 RetinaFaceDetector::RetinaFaceDetector(const std::string& onnx_path,
                                        const RetinaFaceDescription& description,
-                                       DetectorSettings settings) {
+                                       DetectorSettings settings,
+                                       std::vector<DetectorInputVariant> variants) {
   settings.validate();
   description.validate();
-  impl_ = std::make_unique<Impl>(onnx_path, description, "passed to the constructor", settings);
+  impl_ = std::make_unique<Impl>(onnx_path, description, "passed to the constructor", settings,
+                                 std::move(variants));
 }
 
 RetinaFaceDetector::~RetinaFaceDetector() = default;
@@ -229,8 +128,24 @@ RetinaFaceDetector::RetinaFaceDetector(RetinaFaceDetector&&) noexcept = default;
 RetinaFaceDetector& RetinaFaceDetector::operator=(RetinaFaceDetector&&) noexcept = default;
 
 std::vector<DetectedFace> RetinaFaceDetector::detect(const cv::Mat& image, PixelFormat format) {
-  return impl_->detect(image, format);
+  detail::require_8bit_image(image, format, "RetinaFaceDetector::detect");
+  if (std::min(image.cols, image.rows) < kMinimumImageSide) {
+    return {};
+  }
+  return impl_->network_for(image.size()).detect(image, format, impl_->settings_);
 }
+
+cv::Size RetinaFaceDetector::prepare(cv::Size frame) {
+  return impl_->network_for(frame).description().input_size;
+}
+
+cv::Size RetinaFaceDetector::input_size_for(cv::Size frame) const {
+  if (!impl_->settings_.fit_input_to_frame) return impl_->full_->description().input_size;
+  return choose_input_size(impl_->available_, frame, impl_->full_->description().input_size,
+                           impl_->settings_.min_face_size);
+}
+
+std::vector<cv::Size> RetinaFaceDetector::input_sizes() const { return impl_->available_; }
 
 const DetectorSettings& RetinaFaceDetector::settings() const { return impl_->settings_; }
 
@@ -240,9 +155,9 @@ void RetinaFaceDetector::set_settings(const DetectorSettings& settings) {
 }
 
 const RetinaFaceDescription& RetinaFaceDetector::description() const {
-  return impl_->description_;
+  return impl_->full_->description();
 }
 
-const std::string& RetinaFaceDetector::model_path() const { return impl_->model_path_; }
+const std::string& RetinaFaceDetector::model_path() const { return impl_->full_->model_path(); }
 
 }  // namespace faceqan

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace faceqan {
 namespace {
@@ -11,6 +12,8 @@ namespace {
 // Inter-eye distance of the ArcFace template at 112x112 (about 38 px): larger faces are
 // downscaled for the recognition network and gain nothing.
 constexpr double kFullResolutionEyeDistance = 38.0;
+// Weight of the newest batch in the moving average of the scorer's time per face.
+constexpr double kNewestBatchWeight = 0.3;
 // Laplacian variance at which sharpness counts half; sharp aligned faces measure several hundred,
 // blurred ones tens.
 constexpr double kHalfSharpness = 100.0;
@@ -68,9 +71,38 @@ bool ScoringBudget::take_token(double time, double reserve) {
   return true;
 }
 
+unsigned ScoringBudget::max_pending_locked() const {
+  if (settings_.max_pending_seconds <= 0) return std::numeric_limits<unsigned>::max();
+  if (seconds_per_face_ <= 0) return 1;
+  return std::max(1u, static_cast<unsigned>(settings_.max_pending_seconds / seconds_per_face_));
+}
+
+unsigned ScoringBudget::max_pending() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return max_pending_locked();
+}
+
+double ScoringBudget::seconds_per_face() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return seconds_per_face_;
+}
+
+void ScoringBudget::observe_scoring(std::size_t faces, double seconds) {
+  if (faces == 0 || !(seconds > 0)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const double per_face = seconds / static_cast<double>(faces);
+  seconds_per_face_ = seconds_per_face_ > 0
+                          ? (1 - kNewestBatchWeight) * seconds_per_face_ +
+                                kNewestBatchWeight * per_face
+                          : per_face;
+}
+
 bool ScoringBudget::decide(TrackId track, const CheapSignals& signals, double time) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (signals.eye_distance < settings_.min_eye_distance) return false;
+  // The scorer is busy with as much as it finishes in max_pending_seconds: a face admitted now
+  // would only make frames wait longer. Later frames of the track get their chance.
+  if (pending_ >= max_pending_locked()) return false;
   TrackBudget& t = tracks_[track];
   if (t.scored_once) {
     if (time >= t.last_scored_time && time - t.last_scored_time < settings_.min_interval) {
@@ -88,11 +120,13 @@ bool ScoringBudget::decide(TrackId track, const CheapSignals& signals, double ti
   t.in_flight_promise = t.in_flight ? std::max(t.in_flight_promise, signals.promise)
                                     : signals.promise;
   ++t.in_flight;
+  ++pending_;
   return true;
 }
 
 void ScoringBudget::report(TrackId track, double promise, double quality) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (pending_ > 0) --pending_;
   auto found = tracks_.find(track);
   if (found == tracks_.end()) return;
   TrackBudget& t = found->second;
@@ -118,6 +152,7 @@ void ScoringBudget::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   tracks_.clear();
   have_token_time_ = false;
+  pending_ = 0;  // a flush discards the scorings in flight: no report will come
 }
 
 }  // namespace faceqan

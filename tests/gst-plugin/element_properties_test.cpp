@@ -46,7 +46,7 @@ TEST_F(FaceQanProperties, EveryPropertyStartsAtItsDefault) {
     g_value_unset(&value);
     ++checked;
   }
-  EXPECT_EQ(checked, 42u);  // 41 and camera-id (issue 17)
+  EXPECT_EQ(checked, 43u);  // 41, camera-id (issue 17) and budget-max-pending (issue 14)
 }
 
 // A value other than the default for each kind of property, inside its range.

@@ -95,12 +95,21 @@ TEST_F(FaceQanElement, KeepsOrderAndTimestampsAndDeliversEverythingAtEos) {
   gst_harness_teardown(h);
 }
 
-TEST_F(FaceQanElement, DetectionIntervalReusesTheLastDetections) {
+TEST_F(FaceQanElement, DetectionIntervalFollowsTheFacesAndDetectsAtACut) {
   const cv::Mat photo = read_photo("resolution-ladder/obama-480p.jpg");
   const cv::Mat blank(photo.size(), photo.type(), cv::Scalar(90, 90, 90));
+  // A pan: the photo moved right and down by 6 and 3 pixels a frame.
+  const auto panned = [&photo](float step) {
+    cv::Mat moved;
+    const cv::Matx23f shift(1, 0, 6 * step, 0, 1, 3 * step);
+    cv::warpAffine(photo, moved, shift, photo.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    return moved;
+  };
+  const cv::Mat first = panned(1), second = panned(2);
   GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " detection-interval=3", photo);
-  // Detected on frames 0 and 3 only: frames 1 and 2 reuse frame 0's face although they are blank.
-  const cv::Mat* frames[] = {&photo, &blank, &blank, &blank};
+  // Detected on frame 0; frames 1 and 2 follow its face as it moves; frame 3, a cut to a blank
+  // shot, is detected at once (no face carried over into it).
+  const cv::Mat* frames[] = {&photo, &first, &second, &blank};
   for (int i = 0; i < 4; ++i) {
     gst_harness_push(h, make_frame(*frames[i], GST_VIDEO_FORMAT_BGR, i * GST_SECOND));
   }
@@ -110,6 +119,12 @@ TEST_F(FaceQanElement, DetectionIntervalReusesTheLastDetections) {
   const std::size_t expected[] = {1, 1, 1, 0};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(published_faces(out.buffers[i]).size(), expected[i]) << "frame " << i;
+  }
+  const auto left = [&](int i) { return published_faces(out.buffers[i])[0].x_min * photo.cols; };
+  const auto top = [&](int i) { return published_faces(out.buffers[i])[0].y_min * photo.rows; };
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_NEAR(left(i) - left(0), 6.0 * i, 2.0) << "frame " << i;
+    EXPECT_NEAR(top(i) - top(0), 3.0 * i, 2.0) << "frame " << i;
   }
   gst_harness_teardown(h);
 }

@@ -9,7 +9,7 @@ for expected in "Filter/Analyzer/Video" \
     detector-model recognizer-model device precision threads epsilon iterations samples exponent seed \
     batch-size max-latency queue-size overload detection-threshold min-face-size max-faces \
     detection-interval use-upstream-rois quality-threshold mode drop-gaps attach-embedding draw \
-    message stats-interval scoring budget-min-interval budget-max-rate budget-margin \
+    message stats-interval scoring budget-min-interval budget-max-rate budget-max-pending budget-margin \
     budget-min-eye-distance track-max-missed track-min-similarity best-frames best-location \
     best-save-frame best-interval json-location shared-scorer camera-id; do
   if ! printf '%s\n' "$out" | grep -q -- "$expected"; then

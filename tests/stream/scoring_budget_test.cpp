@@ -45,7 +45,7 @@ CheapSignals signals(double promise, double eye_distance = 30) {
 }
 
 TEST(ScoringBudget, FirstUsableFaceThenOnlyPromisingOnesAfterTheInterval) {
-  ScoringBudget budget(BudgetSettings{8.0, 0.5, 0.0, 0.1});
+  ScoringBudget budget(BudgetSettings{8.0, 0.5, 0.0, 0.1, 0.0});  // no pending cap
   EXPECT_FALSE(budget.decide(1, signals(0.9, 4), 0.0)) << "eyes too close: not usable";
   EXPECT_TRUE(budget.decide(1, signals(0.5), 0.04)) << "the track's first usable face";
   EXPECT_FALSE(budget.decide(1, signals(0.9), 0.2)) << "within the minimum interval";
@@ -65,7 +65,7 @@ TEST(ScoringBudget, FirstUsableFaceThenOnlyPromisingOnesAfterTheInterval) {
 }
 
 TEST(ScoringBudget, GlobalRateCapsScorings) {
-  ScoringBudget budget(BudgetSettings{0.0, 0.0, 2.0, 0.0});
+  ScoringBudget budget(BudgetSettings{0.0, 0.0, 2.0, 0.0, 0.0});
   int admitted = 0;
   // 10 new tracks a frame for 5 seconds at 10 frames per second.
   TrackId next = 1;
@@ -78,13 +78,37 @@ TEST(ScoringBudget, GlobalRateCapsScorings) {
 }
 
 TEST(ScoringBudget, ReScoringsLeaveRoomForNewTracks) {
-  ScoringBudget budget(BudgetSettings{0.0, 0.0, 2.0, 1.0});
+  ScoringBudget budget(BudgetSettings{0.0, 0.0, 2.0, 1.0, 0.0});
   EXPECT_TRUE(budget.is_new(1));
   EXPECT_TRUE(budget.decide(1, signals(0.5), 0.0));
   EXPECT_FALSE(budget.is_new(1));
   // One scoring left in the burst: kept for a new track, not spent on re-scoring track 1.
   EXPECT_FALSE(budget.decide(1, signals(0.9), 0.0));
   EXPECT_TRUE(budget.decide(2, signals(0.5), 0.0));
+}
+
+TEST(ScoringBudget, PendingScoringsFollowTheScorersMeasuredSpeed) {
+  // Up to 1 s of the scorer's work pending; no other limit.
+  ScoringBudget budget(BudgetSettings{0.0, 0.0, 0.0, 1.0, 1.0});
+  EXPECT_EQ(budget.max_pending(), 1u) << "unmeasured: one face at a time";
+  EXPECT_TRUE(budget.decide(1, signals(0.5), 0.0));
+  EXPECT_FALSE(budget.decide(2, signals(0.5), 0.0)) << "the scorer is busy";
+  budget.observe_scoring(1, 0.6);
+  budget.report(1, 0.5, 0.7);
+  EXPECT_EQ(budget.max_pending(), 1u) << "0.6 s a face: one fits in 1 s";
+  EXPECT_TRUE(budget.decide(2, signals(0.5), 0.1));
+  budget.report(2, 0.5, 0.7);
+  // A faster scorer (a GPU, cheaper settings) is given more at once.
+  for (int i = 0; i < 20; ++i) budget.observe_scoring(8, 0.8);
+  EXPECT_NEAR(budget.seconds_per_face(), 0.1, 0.01);
+  EXPECT_GE(budget.max_pending(), 9u);
+  int admitted = 0;
+  for (TrackId track = 3; track < 20; ++track) admitted += budget.decide(track, signals(0.5), 0.2);
+  EXPECT_EQ(admitted, static_cast<int>(budget.max_pending()));
+  // A report frees a place, also for a track forgotten meanwhile.
+  budget.forget(3);
+  budget.report(3, 0.5, 0.7);
+  EXPECT_TRUE(budget.decide(30, signals(0.5), 0.3));
 }
 
 }  // namespace

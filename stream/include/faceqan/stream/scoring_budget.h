@@ -2,7 +2,9 @@
 // (size, sharpness, detector confidence, pose); a track's first usable face is scored, then only
 // faces whose cheap signals say they may beat the face behind the track's best score (a promise
 // no more than `margin` below that face's), no more often than min_interval per track and
-// max_rate scorings per second overall.
+// max_rate scorings per second overall, and never more than the scorer can finish in
+// max_pending_seconds (its time per face measured as it works): the budget adapts to the
+// scorer's capacity, so that frames waiting for their scores never pile up behind it.
 //
 // No GStreamer. Thread-safe: the streaming thread decides, the worker reports scores back.
 #pragma once
@@ -38,6 +40,9 @@ struct BudgetSettings {
   // The cheap signals only roughly predict FaceQAN: a face whose promise is at least
   // (1 - margin) times that of the track's best-scored face may still beat it and is scored.
   double margin = 0.1;
+  // Scorings admitted and not yet reported may hold at most this many seconds of the scorer's
+  // measured work (at least one face; one face until the first scoring is measured); 0: no cap.
+  double max_pending_seconds = 1.0;
 };
 
 class ScoringBudget {
@@ -50,8 +55,16 @@ class ScoringBudget {
   // scoring in flight whose promise counts as the track's best until report() says otherwise.
   bool decide(TrackId track, const CheapSignals& signals, double time);
 
-  // The worker's result for a face decide() admitted.
+  // The worker's result for a face decide() admitted (also for a track forgotten meanwhile).
   void report(TrackId track, double promise, double quality);
+
+  // The scorer finished `faces` faces in `seconds` of wall-clock time: updates the measured
+  // time per face (a moving average) that bounds the scorings pending.
+  void observe_scoring(std::size_t faces, double seconds);
+  // Seconds per face as measured (0 before the first observation), and the scorings that may
+  // be pending at once now.
+  double seconds_per_face() const;
+  unsigned max_pending() const;
 
   // Whether the track has had a face admitted yet. The element asks for such tracks' faces
   // first, so that a new person is not starved by re-scorings of people already scored.
@@ -75,6 +88,7 @@ class ScoringBudget {
 
   // Takes one scoring from the global cap if at least 1 + reserve are available.
   bool take_token(double time, double reserve);
+  unsigned max_pending_locked() const;
 
   mutable std::mutex mutex_;
   BudgetSettings settings_;
@@ -82,6 +96,8 @@ class ScoringBudget {
   double tokens_ = 0;
   double token_time_ = 0;
   bool have_token_time_ = false;
+  unsigned pending_ = 0;           // admitted, not yet reported, all tracks
+  double seconds_per_face_ = 0;    // measured; 0: not yet
 };
 
 }  // namespace faceqan
