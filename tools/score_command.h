@@ -20,8 +20,8 @@ struct ScoreOptions {
   int exponent = 5;
   std::int64_t seed = 0;  // set from faceqan::kDefaultSeed
   std::string device = "auto";
-  std::string precision = "fp32";  // fp32|tf32|fp16|bf16
-  int batch_size = 8;
+  std::string precision = "fp32";  // fp32|tf32|fp16|bf16|auto
+  std::string batch_size = "auto";  // auto (faceqan::auto_batch_size) or a whole number
   int threads = 0;
   std::string output;
   bool detect = false;  // detect and align even images already at the model's input size
