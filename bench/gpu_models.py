@@ -19,53 +19,8 @@ import torch
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-class IBasicBlock(nn.Module):
-    """insightface's IResNet block: BN, conv, BN, PReLU, conv (stride), BN, plus a shortcut."""
-
-    def __init__(self, inplanes, planes, stride):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(inplanes, eps=1e-5)
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes, eps=1e-5)
-        self.prelu = nn.PReLU(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes, eps=1e-5)
-        self.downsample = None
-        if stride != 1 or inplanes != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False),
-                                            nn.BatchNorm2d(planes, eps=1e-5))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
-        return out + identity
-
-
-class IResNet(nn.Module):
-    """insightface's IResNet (iresnet.py): stem, four stages of IBasicBlocks, BN-dropout-FC-BN head."""
-
-    def __init__(self, layers=(3, 13, 30, 3), widths=(64, 128, 256, 512), embedding=512):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0], eps=1e-5)
-        self.prelu = nn.PReLU(widths[0])
-        blocks, inplanes = [], widths[0]
-        for count, width in zip(layers, widths):
-            blocks.append(IBasicBlock(inplanes, width, 2))
-            blocks += [IBasicBlock(width, width, 1) for _ in range(count - 1)]
-            inplanes = width
-        self.layers = nn.Sequential(*blocks)
-        self.bn2 = nn.BatchNorm2d(inplanes, eps=1e-5)
-        self.dropout = nn.Dropout(p=0.0)
-        self.fc = nn.Linear(inplanes * 7 * 7, embedding)
-        self.features = nn.BatchNorm1d(embedding, eps=1e-5)
-
-    def forward(self, x):
-        x = self.layers(self.prelu(self.bn1(self.conv1(x))))
-        x = self.dropout(self.bn2(x))
-        return self.features(self.fc(torch.flatten(x, 1)))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures"))
+from iresnet import IResNet  # noqa: E402  (the one copy of the layout, shared with the tests)
 
 
 class ContractAdapter(nn.Module):

@@ -30,32 +30,26 @@ std::string shared_scorer_key(const ModelFiles& files, const Settings& s) {
   std::string path = std::filesystem::weakly_canonical(files.recognizer_path, ignored).string();
   if (path.empty()) path = files.recognizer_path;
   path += '\n' + files.recognizer_key;
-  std::string device = s.device;
+  std::string device = s.models.device;
   if (device == "auto") device = faceqan::cuda_available() ? "cuda:0" : "cpu";
   if (device == "cuda") device = "cuda:0";
   char epsilon[32];
-  g_ascii_dtostr(epsilon, sizeof epsilon, s.epsilon);  // exact, locale-independent
-  return path + '\n' + device + '\n' + std::to_string(s.threads) + '\n' + epsilon + '\n' +
-         std::to_string(s.iterations) + '\n' + std::to_string(s.samples) + '\n' +
-         std::to_string(s.exponent) + '\n' + std::to_string(s.seed) + '\n' +
-         faceqan::precision_name(s.precision);
+  g_ascii_dtostr(epsilon, sizeof epsilon, s.faceqan.epsilon);  // exact, locale-independent
+  const FaceQanSettings& q = s.faceqan;
+  return path + '\n' + device + '\n' + std::to_string(s.models.threads) + '\n' + epsilon + '\n' +
+         std::to_string(q.iterations) + '\n' + std::to_string(q.samples) + '\n' +
+         std::to_string(q.exponent) + '\n' + std::to_string(q.seed) + '\n' +
+         faceqan::precision_name(q.precision);
 }
 
 // Loads the recognizer and builds the FaceQAN scorer behind a SharedScorer.
 std::shared_ptr<SharedScorer> make_scorer(const ModelFiles& files, const Settings& s) {
   std::shared_ptr<faceqan::RecognitionModel> recognizer =
       recognizer_pool().take(files.recognizer_key, [&] {
-        return faceqan::load_recognition_model(files.recognizer_path, s.device);
+        return faceqan::load_recognition_model(files.recognizer_path, s.models.device);
       });
-  faceqan::FaceQanSettings scoring;
-  scoring.epsilon = s.epsilon;
-  scoring.iterations = static_cast<int>(s.iterations);
-  scoring.samples = static_cast<int>(s.samples);
-  scoring.exponent = static_cast<int>(s.exponent);
-  scoring.seed = s.seed;
-  scoring.precision = s.precision;
-  scoring.validate();
-  auto scorer = std::make_shared<faceqan::FaceQanScorer>(recognizer, scoring);
+  s.faceqan.validate();
+  auto scorer = std::make_shared<faceqan::FaceQanScorer>(recognizer, s.faceqan);
   const faceqan::ModelContract& contract = recognizer->contract();
   const cv::Size size(contract.input_width, contract.input_height);
   SharedScorer::Info info;
@@ -94,9 +88,10 @@ ModelPool<faceqan::RecognitionModel>& recognizer_pool() {
 ModelFiles resolve_model_files(const Settings& s) {
   ModelFiles files;
   files.detector_path = faceqan::find_model(
-      s.detector_model.empty() ? faceqan::kDefaultDetectionModel : s.detector_model);
+      s.models.detector_model.empty() ? faceqan::kDefaultDetectionModel : s.models.detector_model);
   files.recognizer_path = faceqan::find_model(
-      s.recognizer_model.empty() ? faceqan::kDefaultRecognitionModel : s.recognizer_model);
+      s.models.recognizer_model.empty() ? faceqan::kDefaultRecognitionModel
+                                    : s.models.recognizer_model);
   // Each model with the description file it reads beside it.
   files.detector_key =
       file_identity(files.detector_path) + '\n' +
@@ -104,21 +99,21 @@ ModelFiles resolve_model_files(const Settings& s) {
   const std::string description = faceqan::find_model_description(files.recognizer_path);
   files.recognizer_key = file_identity(files.recognizer_path) + '\n' +
                          (description.empty() ? "" : file_identity(description)) + '\n' +
-                         s.device;
-  files.key = s.model_key() + '\n' + files.detector_key + '\n' + files.recognizer_key;
+                         s.models.device;
+  files.key = reload_key(s) + '\n' + files.detector_key + '\n' + files.recognizer_key;
   return files;
 }
 
 void load_models(Models& models, const Settings& s, const ModelFiles& files) {
-  faceqan::set_cpu_threads(static_cast<int>(s.threads));
+  faceqan::set_cpu_threads(static_cast<int>(s.models.threads));
   Models loaded;
   loaded.key = files.key;
   loaded.detector = detector_pool().take(files.detector_key, [&] {
     return std::make_shared<faceqan::RetinaFaceDetector>(files.detector_path,
-                                                         s.detector_settings());
+                                                         s.faces.detector);
   });
-  loaded.detector->set_settings(s.detector_settings());  // a reused one has its last user's
-  loaded.scorer = s.shared_scorer
+  loaded.detector->set_settings(s.faces.detector);  // a reused one has its last user's
+  loaded.scorer = s.models.shared_scorer
                       ? SharedScorer::acquire(shared_scorer_key(files, s),
                                               [&] { return make_scorer(files, s); })
                       : make_scorer(files, s);

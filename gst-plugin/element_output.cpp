@@ -16,16 +16,20 @@ namespace {
 // Posts a "faceqan-stats" message once stats-interval has passed since the last one (the final
 // one at EOS regardless), and starts the next interval.
 void post_stats(GstElement* element, State& st, const Settings& s, bool final_message) {
-  Stats& stats = st.stats;
+  StatsTotals& stats = st.shared->stats;
+  StatsInterval& interval = st.output->interval;
   const Clock::time_point now = Clock::now();
-  const double seconds = std::chrono::duration<double>(now - stats.interval_start).count();
-  if (!final_message && (s.stats_interval == 0 || seconds * 1000.0 < s.stats_interval)) return;
+  const double seconds = std::chrono::duration<double>(now - interval.start).count();
+  if (!final_message &&
+      (s.output.stats_interval == 0 || seconds * 1000.0 < s.output.stats_interval)) {
+    return;
+  }
   auto rate = [seconds](guint64 count) { return seconds > 0 ? count / seconds : 0.0; };
   auto nanoseconds = [](Clock::duration d) {
     return static_cast<guint64>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   };
   const guint64 mean_latency =
-      stats.interval_frames > 0 ? nanoseconds(stats.latency_sum) / stats.interval_frames : 0;
+      interval.frames > 0 ? nanoseconds(interval.latency_sum) / interval.frames : 0;
   GstStructure* structure = gst_structure_new(
       "faceqan-stats",
       "frames-in", G_TYPE_UINT64, stats.frames_in.load(),
@@ -34,17 +38,15 @@ void post_stats(GstElement* element, State& st, const Settings& s, bool final_me
       "dropped", G_TYPE_UINT64, stats.dropped.load(),
       "faces-detected", G_TYPE_UINT64, stats.faces_detected.load(),
       "faces-scored", G_TYPE_UINT64, stats.faces_scored.load(),
-      "frames-per-second", G_TYPE_DOUBLE, rate(stats.interval_frames),
-      "faces-detected-per-second", G_TYPE_DOUBLE, rate(stats.interval_detected),
+      "frames-per-second", G_TYPE_DOUBLE, rate(interval.frames),
+      "faces-detected-per-second", G_TYPE_DOUBLE, rate(interval.detected),
       "faces-scored-per-second", G_TYPE_DOUBLE, rate(stats.interval_scored.exchange(0)),
       "queue-depth", G_TYPE_UINT, static_cast<guint>(st.queue.frames()),
       "latency", G_TYPE_UINT64, mean_latency,
-      "max-latency", G_TYPE_UINT64, nanoseconds(stats.latency_max),
+      "max-latency", G_TYPE_UINT64, nanoseconds(interval.latency_max),
       "scorer-streams", G_TYPE_UINT, static_cast<guint>(st.models.scorer->clients()), nullptr);
   gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), structure));
-  stats.interval_start = now;
-  stats.interval_frames = stats.interval_detected = 0;
-  stats.latency_sum = stats.latency_max = {};
+  interval = StatsInterval{now};
 }
 
 // Each face's published result: its score, or its track's latest one (scored=false). Scores
@@ -63,16 +65,16 @@ std::vector<FaceResult> face_results(State& st, const Settings& s, const QueuedI
       result.scored = result.has_quality = true;
       FaceQuality latest = result.quality;
       latest.embedding.clear();  // carried scores do not carry the embedding
-      st.latest_score[track] = std::move(latest);
-      if (s.scoring == Scoring::kBudget) {
-        st.budget.report(track, item.promise[i], result.quality.quality);
+      st.output->stream->latest_score[track] = std::move(latest);
+      if (s.faces.scoring == Scoring::kBudget) {
+        st.shared->budget->report(track, item.promise[i], result.quality.quality);
       }
-    } else if (auto found = st.latest_score.find(track); found != st.latest_score.end()) {
+    } else if (auto found = st.output->stream->latest_score.find(track); found != st.output->stream->latest_score.end()) {
       result.quality = found->second;
       result.has_quality = true;
     }
-    if (result.has_quality && st.quality_scale) {
-      result.quality_100 = st.quality_scale->to_100(result.quality.quality);
+    if (result.has_quality && st.output->quality_scale) {
+      result.quality_100 = st.output->quality_scale->to_100(result.quality.quality);
     }
   }
   return results;
@@ -98,11 +100,11 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     candidate.landmarks = face.landmarks;
     candidate.crop = std::move(item.crops[i]);
     candidate.embedding = results[i].quality.embedding;
-    const bool new_best = st.best.offer(std::move(candidate));
+    const bool new_best = st.output->stream->best.offer(std::move(candidate));
     GST_LOG("track %u: quality %.6f at %" GST_TIME_FORMAT "%s", face.track_id,
             results[i].quality.quality, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)),
             new_best ? ": its best so far" : "");
-    if (!new_best || !s.best_save_frame || s.best_location.empty()) continue;
+    if (!new_best || !s.best.save_frame || s.best.location.empty()) continue;
     if (whole_frame.empty()) {
       GstVideoFrame frame;
       if (!gst_video_frame_map(&frame, &item.info, buffer, GST_MAP_READ)) {
@@ -111,7 +113,7 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
       }
       try {
         faceqan::PixelFormat format;
-        const cv::Mat image = st.best_imager.view(frame, &format);  // sets format: call it first
+        const cv::Mat image = st.output->best_imager.view(frame, &format);  // sets format: call it first
         whole_frame = bgr_copy(image, format);
       } catch (...) {
         gst_video_frame_unmap(&frame);
@@ -119,7 +121,7 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
       }
       gst_video_frame_unmap(&frame);
     }
-    st.best.set_frame(face.track_id, whole_frame);  // shared, never written: no copy needed
+    st.output->stream->best.set_frame(face.track_id, whole_frame);  // shared, never written: no copy needed
   }
 }
 
@@ -129,10 +131,10 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
   QueuedItem& item = finished.payload;
   const std::vector<FaceResult> results = face_results(st, s, item, finished.results);
   // Before drawing: the saved frames are the video's own pixels.
-  if (s.best_frames) {
+  if (s.best.enabled) {
     if (GST_BUFFER_PTS_IS_VALID(buffer)) {
       for (const FaceRecord& face : item.faces) {
-        st.track_spans[face.track_id].extend(GST_BUFFER_PTS(buffer));
+        st.output->stream->track_spans[face.track_id].extend(GST_BUFFER_PTS(buffer));
       }
     }
     try {
@@ -143,42 +145,42 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
     }
   }
   try {
-    st.json.write_frame(GST_BUFFER_PTS(buffer), GST_VIDEO_INFO_WIDTH(&item.info),
+    st.output->json.write_frame(GST_BUFFER_PTS(buffer), GST_VIDEO_INFO_WIDTH(&item.info),
                         GST_VIDEO_INFO_HEIGHT(&item.info), item.faces, results);
   } catch (const std::exception& e) {
     GST_ELEMENT_WARNING(element, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
   }
-  attach_face_metas(buffer, item.info, item.faces, results, s.attach_embedding);
-  if (s.draw && !item.faces.empty()) {
+  attach_face_metas(buffer, item.info, item.faces, results, s.output.attach_embedding);
+  if (s.output.draw && !item.faces.empty()) {
     GstVideoFrame frame;
     GstVideoInfo info = item.info;
     if (gst_video_frame_map(&frame, &info, buffer, GST_MAP_WRITE)) {
-      draw_faces(&frame, item.faces, results, s.quality_threshold);
+      draw_faces(&frame, item.faces, results, s.output.quality_threshold);
       gst_video_frame_unmap(&frame);
     }
   }
-  if (s.message) {
+  if (s.output.message) {
     GstStructure* structure =
-        frame_message_structure(buffer, item.info, st.segment, item.faces, results);
+        frame_message_structure(buffer, item.info, st.output->stream->segment, item.faces, results);
     gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), structure));
   }
   // Every face of an ended track has left by now: its best frame is final.
-  if (s.best_frames) {
-    emit_best_frames(element, st, s, st.best.end_tracks(item.ended_tracks));
-    if (s.best_interval > 0 && GST_BUFFER_PTS_IS_VALID(buffer)) {
+  if (s.best.enabled) {
+    emit_best_frames(element, st, s, st.output->stream->best.end_tracks(item.ended_tracks));
+    if (s.best.interval > 0 && GST_BUFFER_PTS_IS_VALID(buffer)) {
       emit_best_frames(element, st, s,
-                       st.best.take_due(static_cast<double>(GST_BUFFER_PTS(buffer)) / GST_SECOND,
-                                        s.best_interval));
+                       st.output->stream->best.take_due(static_cast<double>(GST_BUFFER_PTS(buffer)) / GST_SECOND,
+                                        s.best.interval));
     }
   }
   for (TrackId ended : item.ended_tracks) {
-    st.latest_score.erase(ended);
-    st.track_spans.erase(ended);
+    st.output->stream->latest_score.erase(ended);
+    st.output->stream->track_spans.erase(ended);
   }
 
-  if (s.mode != Mode::kDrop) return true;
+  if (s.output.mode != Mode::kDrop) return true;
   return std::any_of(results.begin(), results.end(), [&s](const FaceResult& r) {
-    return r.has_quality && r.quality.quality >= s.quality_threshold;
+    return r.has_quality && r.quality.quality >= s.output.quality_threshold;
   });
 }
 
@@ -186,19 +188,19 @@ bool finish_frame(GstElement* element, State& st, const Settings& s, Queue::Fini
 
 void emit_best_frames(GstElement* element, State& st, const Settings& s,
                       std::vector<BestFrame> bests) {
-  st.persons.set_min_similarity(s.best_same_person);
-  st.persons.set_min_quality(s.quality_threshold);
+  st.output->persons.set_min_similarity(s.best.same_person);
+  st.output->persons.set_min_quality(s.output.quality_threshold);
   for (BestFrame& best : bests) {
-    const auto span = st.track_spans.find(best.track);
+    const auto span = st.output->stream->track_spans.find(best.track);
     const PersonAssignment assignment =
-        st.persons.assign(best.track, best.embedding, best.quality,
-                          span != st.track_spans.end() ? span->second : TrackSpan{});
+        st.output->persons.assign(best.track, best.embedding, best.quality,
+                          span != st.output->stream->track_spans.end() ? span->second : TrackSpan{});
     best.person = assignment.person;
     best.person_best = assignment.person_best;
     // A person's earlier, better crop stays where it is.
-    if (!s.best_location.empty() && best.person_best) {
+    if (!s.best.location.empty() && best.person_best) {
       try {
-        save_best_frame(&best, s.best_location, s.best_save_frame);
+        save_best_frame(&best, s.best.location, s.best.save_frame);
       } catch (const std::exception& e) {
         // A full disk should not stop the video: warn, and still post the message.
         GST_ELEMENT_WARNING(element, RESOURCE, WRITE, ("Cannot save a best frame: %s", e.what()),
@@ -208,7 +210,7 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
     gst_element_post_message(
         element, gst_message_new_element(GST_OBJECT(element), best_message_structure(best)));
     try {
-      st.json.write_best(best);
+      st.output->json.write_best(best);
     } catch (const std::exception& e) {
       GST_ELEMENT_WARNING(element, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
     }
@@ -216,33 +218,43 @@ void emit_best_frames(GstElement* element, State& st, const Settings& s,
 }
 
 void emit_all_best_frames(GstElement* element, State& st, const Settings& s) {
-  emit_best_frames(element, st, s, st.best.take_all());
-  st.track_spans.clear();  // every track has now been handed out, and the tracker starts anew
+  emit_best_frames(element, st, s, st.output->stream->best.take_all());
+  // Every track has now been handed out, and the tracker starts anew.
+  st.output->stream->track_spans.clear();
 }
 
+namespace {
+
+// Publishes a finished item and pushes it: a frame with its results (or, when mode=drop
+// rejects it, a GAP with drop-gaps or nothing), an event as it is. Returns the flow return to
+// act on (GST_FLOW_EOS after EOS).
 GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, const Settings& s,
                             Queue::Finished& finished) {
   GstMiniObject* object = finished.payload.object.release();
+  OutputState& out = *st.output;
 
   if (GST_IS_EVENT(object)) {
     GstEvent* event = GST_EVENT_CAST(object);
-    if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) gst_event_copy_segment(event, &st.segment);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+      gst_event_copy_segment(event, &out.stream->segment);
+    }
     const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
     // Every frame has left: the open tracks' best frames are final.
-    if (eos && s.best_frames) emit_all_best_frames(element, st, s);
-    if (eos && s.stats_interval > 0) post_stats(element, st, s, true);
+    if (eos && s.best.enabled) emit_all_best_frames(element, st, s);
+    if (eos && s.output.stats_interval > 0) post_stats(element, st, s, true);
     gst_pad_push_event(srcpad, event);
     return eos ? GST_FLOW_EOS : GST_FLOW_OK;
   }
 
   GstBuffer* buffer = GST_BUFFER_CAST(object);
   const Clock::duration waited = Clock::now() - finished.arrival;
-  Stats& stats = st.stats;
-  stats.latency_sum += waited;
-  stats.latency_max = std::max(stats.latency_max, waited);
-  ++stats.interval_frames;
-  stats.interval_detected += finished.payload.faces.size();
+  StatsInterval& interval = out.interval;
+  interval.latency_sum += waited;
+  interval.latency_max = std::max(interval.latency_max, waited);
+  ++interval.frames;
+  interval.detected += finished.payload.faces.size();
 
+  StatsTotals& stats = st.shared->stats;
   GstFlowReturn ret = GST_FLOW_OK;
   if (finish_frame(element, st, s, finished, buffer)) {
     ++stats.frames_out;
@@ -251,7 +263,7 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
     GST_LOG_OBJECT(element, "mode=drop: no good face at %" GST_TIME_FORMAT,
                    GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
     ++stats.dropped;
-    if (s.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    if (s.output.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
       gst_pad_push_event(srcpad,
                          gst_event_new_gap(GST_BUFFER_PTS(buffer), GST_BUFFER_DURATION(buffer)));
     }
@@ -259,6 +271,93 @@ GstFlowReturn push_finished(GstElement* element, GstPad* srcpad, State& st, cons
   }
   post_stats(element, st, s, false);
   return ret;
+}
+
+// Hands a batch of this stream's faces to the (shared) scorer. The results come back on the
+// scorer's thread into the queue, where this task finds the frames finished.
+void submit_batch(GstElement* element, State& st, const Settings& s, Queue::Batch& batch) {
+  Queue::Batch owners;  // what complete() needs; the pixels go to the scorer
+  owners.generation = batch.generation;
+  owners.owners = std::move(batch.owners);
+  const std::size_t count = batch.faces.size();
+  st.client->set_batch_size(s.queue.batch_size);
+  // The client closes (no more calls of this) before the queue and the shared state go.
+  auto done = [element, &st, owners = std::move(owners), count](SharedScorer::Outcome outcome) {
+    SharedState& shared = *st.shared;
+    if (!outcome.error.empty()) {
+      // Stops the task (next() returns kStop), which reports the error.
+      shared.set_scoring_error(outcome.error);
+      st.queue.set_flushing(true);
+      return;
+    }
+    GST_DEBUG_OBJECT(element, "scored %zu faces (batch took %.3f s)", count,
+                     std::chrono::duration<double>(outcome.took).count());
+    shared.stats.faces_scored += count;
+    shared.stats.interval_scored += count;
+    // Scoring time is part of the delay we add (the task posts a LATENCY message if it grows).
+    const gint64 took_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(outcome.took).count();
+    gint64 worst = shared.worst_batch;
+    while (took_ns > worst && !shared.worst_batch.compare_exchange_weak(worst, took_ns)) {
+    }
+    st.queue.complete(owners, std::move(outcome.results));
+  };
+  if (!st.client->submit(std::move(batch.faces), std::move(done))) {
+    GST_DEBUG_OBJECT(element, "scorer connection closed: batch dropped");
+  }
+}
+
+// Tells the pipeline when the scoring time (part of the latency we add) grew noticeably.
+void maybe_post_latency(GstElement* element, State& st) {
+  const gint64 worst = st.shared->worst_batch;
+  const gint64 reported = st.shared->reported_batch;
+  gint64& posted = st.output->latency_posted;
+  if (worst == posted) return;
+  if (worst > reported + reported / 4 + 5 * GST_MSECOND) {
+    posted = worst;
+    gst_element_post_message(element, gst_message_new_latency(GST_OBJECT(element)));
+  }
+}
+
+}  // namespace
+
+void run_output_task(GstElement* element, GstPad* srcpad, State& st, const Settings& s) {
+  SharedState& shared = *st.shared;
+  Queue::Work work = st.queue.next();
+  GstFlowReturn ret = GST_FLOW_OK;
+  switch (work.kind) {
+    case Queue::Work::Kind::kStop:
+      ret = GST_FLOW_FLUSHING;
+      if (const std::string error = shared.scoring_error(); !error.empty()) {
+        GST_ELEMENT_ERROR(element, STREAM, FAILED, ("FaceQAN scoring failed"),
+                          ("%s", error.c_str()));
+        ret = GST_FLOW_ERROR;
+      }
+      break;
+    case Queue::Work::Kind::kScore:
+      submit_batch(element, st, s, work.batch);
+      break;
+    case Queue::Work::Kind::kPush:
+      ret = push_finished(element, srcpad, st, s, *work.finished);
+      break;
+  }
+  maybe_post_latency(element, st);
+  if (ret == GST_FLOW_OK) return;
+
+  GST_DEBUG_OBJECT(element, "pausing task: %s", gst_flow_get_name(ret));
+  shared.src_result = ret;
+  // Nothing queued can leave any more: wake a chain() blocked on the full queue (it returns
+  // src_result) and a draining query, until a flush or a restart.
+  st.queue.set_flushing(true);
+  st.client->cancel();  // our faces still waiting in the scorer are not wanted
+  gst_pad_pause_task(srcpad);
+  // As queue does: once upstream has sent EOS nobody else will see a fatal flow return.
+  if (ret != GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && shared.eos_received) {
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+      GST_ELEMENT_FLOW_ERROR(element, ret);
+      gst_pad_push_event(srcpad, gst_event_new_eos());
+    }
+  }
 }
 
 }  // namespace faceqan::gst

@@ -1,7 +1,8 @@
-// The faceqan element's properties: every default and range, the values an element holds
-// (Settings) and the GObject plumbing that installs, sets and reads them. The element
-// (gstfaceqan.cpp) keeps only what needs the element: the object lock and the state a property
-// may change in.
+// The faceqan element's settings: the values its properties hold, made of the libraries' own
+// settings structs (FaceQanSettings, DetectorSettings, QueueLimits, TrackerSettings,
+// BudgetSettings) plus what only the element has. Each property is declared once, in the table in
+// element_properties.cpp (name, spec, member, what a change invalidates); this header has the
+// defaults the table and the members share.
 #pragma once
 
 #include <gst/gst.h>
@@ -63,92 +64,98 @@ constexpr guint kDefaultBestInterval = 0, kMaxBestInterval = 86400;  // seconds
 constexpr gdouble kDefaultBestSamePerson = 0.0;  // cosine similarity; 0: off
 constexpr gboolean kDefaultSharedScorer = TRUE;
 
-// The property values, read and written under the object lock.
-struct Settings {
-  std::string detector_model;
-  std::string recognizer_model;
+// Which model files, where they run and whether the scorer is shared.
+struct ModelSettings {
+  std::string detector_model;    // empty: the default model
+  std::string recognizer_model;  // empty: the default model
   std::string device = kDefaultDevice;
-  Precision precision = kDefaultPrecision;
   guint threads = kDefaultThreads;
-  double epsilon = kDefaultEpsilon;
-  guint iterations = kDefaultIterations;
-  guint samples = kDefaultSamples;
-  guint exponent = kDefaultExponent;
-  gint64 seed = kDefaultSeed;
-  guint batch_size = kDefaultBatchSize;
-  guint max_latency = kDefaultMaxLatency;
-  guint queue_size = kDefaultQueueSize;
-  OverloadPolicy overload = kDefaultOverload;
-  double detection_threshold = kDefaultDetectionThreshold;
-  guint min_face_size = kDefaultMinFaceSize;
-  guint max_faces = kDefaultMaxFaces;
+  bool shared_scorer = kDefaultSharedScorer;
+};
+
+// Which faces the chain thread hands to the scorer.
+struct FaceSettings {
+  DetectorSettings detector = [] {
+    DetectorSettings s;
+    s.confidence_threshold = static_cast<float>(kDefaultDetectionThreshold);
+    s.min_face_size = kDefaultMinFaceSize;
+    s.max_faces = kDefaultMaxFaces;
+    return s;
+  }();
   guint detection_interval = kDefaultDetectionInterval;
   bool use_upstream_rois = kDefaultUseUpstreamRois;
+  TrackerSettings tracker{kDefaultTrackMinSimilarity, kDefaultTrackMaxMissed};
+  Scoring scoring = kDefaultScoring;
+  BudgetSettings budget{kDefaultBudgetMinEyeDistance, kDefaultBudgetMinInterval / 1000.0,
+                        kDefaultBudgetMaxRate, kDefaultBudgetMargin};
+};
+
+// What the src pad's task does with a scored frame.
+struct OutputSettings {
   double quality_threshold = kDefaultQualityThreshold;
   Mode mode = kDefaultMode;
   bool drop_gaps = kDefaultDropGaps;
   bool attach_embedding = kDefaultAttachEmbedding;
   bool draw = kDefaultDraw;
   bool message = kDefaultMessage;
-  guint stats_interval = kDefaultStatsInterval;
-  Scoring scoring = kDefaultScoring;
-  guint budget_min_interval = kDefaultBudgetMinInterval;
-  double budget_max_rate = kDefaultBudgetMaxRate;
-  double budget_margin = kDefaultBudgetMargin;
-  double budget_min_eye_distance = kDefaultBudgetMinEyeDistance;
-  guint track_max_missed = kDefaultTrackMaxMissed;
-  double track_min_similarity = kDefaultTrackMinSimilarity;
-  bool best_frames = kDefaultBestFrames;
-  std::string best_location;
-  bool best_save_frame = kDefaultBestSaveFrame;
-  guint best_interval = kDefaultBestInterval;
-  double best_same_person = kDefaultBestSamePerson;
+  guint stats_interval = kDefaultStatsInterval;  // milliseconds
   std::string json_location;
   std::string calibration;
-  bool shared_scorer = kDefaultSharedScorer;
-
-  BudgetSettings budget_settings() const {
-    return {budget_min_eye_distance, budget_min_interval / 1000.0, budget_max_rate, budget_margin};
-  }
-  TrackerSettings tracker_settings() const {
-    return {track_min_similarity, track_max_missed};
-  }
-
-  QueueLimits queue_limits() const {
-    return {batch_size, std::chrono::milliseconds(max_latency), queue_size, overload};
-  }
-  DetectorSettings detector_settings() const {
-    DetectorSettings s;
-    s.confidence_threshold = static_cast<float>(detection_threshold);
-    s.min_face_size = static_cast<float>(min_face_size);
-    s.max_faces = static_cast<int>(max_faces);
-    return s;
-  }
-  // What the loaded models depend on: a change reloads them at the next start.
-  std::string model_key() const {
-    return detector_model + '\n' + recognizer_model + '\n' + device + '\n' +
-           precision_name(precision) + '\n' +
-           std::to_string(threads) + '\n' + std::to_string(epsilon) + '\n' +
-           std::to_string(iterations) + '\n' + std::to_string(samples) + '\n' +
-           std::to_string(exponent) + '\n' + std::to_string(seed) + '\n' +
-           std::to_string(shared_scorer);
-  }
 };
 
-// Installs every property (and marks the enum types as plugin API for the documentation) on the
-// element's class. The class's set_property and get_property must be set first: GObject refuses
-// writable properties without them.
+// best-frames and what it keeps.
+struct BestFrameSettings {
+  bool enabled = kDefaultBestFrames;
+  std::string location;
+  bool save_frame = kDefaultBestSaveFrame;
+  guint interval = kDefaultBestInterval;  // seconds
+  double same_person = kDefaultBestSamePerson;
+};
+
+// The property values, read and written under the object lock.
+struct Settings {
+  ModelSettings models;
+  FaceQanSettings faceqan = [] {
+    FaceQanSettings s;
+    s.epsilon = kDefaultEpsilon;
+    s.iterations = kDefaultIterations;
+    s.samples = kDefaultSamples;
+    s.exponent = kDefaultExponent;
+    s.seed = kDefaultSeed;
+    s.precision = kDefaultPrecision;
+    return s;
+  }();
+  QueueLimits queue{kDefaultBatchSize, std::chrono::milliseconds(kDefaultMaxLatency),
+                    kDefaultQueueSize, kDefaultOverload};
+  FaceSettings faces;
+  OutputSettings output;
+  BestFrameSettings best;
+};
+
+// What changing a property invalidates.
+enum class Invalidates {
+  kNothing,      // read where it is used, frame by frame
+  kQueueLimits,  // handed to the scoring queue at once
+  kModels,       // part of the reload key: the models are loaded anew at the next start
+};
+
+// Installs every property of the table (and marks the enum types as plugin API for the
+// documentation) on the element's class. The class's set_property and get_property must be set
+// first: GObject refuses writable properties without them.
 void install_properties(GObjectClass* klass);
 
 // Sets one property of `s` from `value` (the caller holds the object lock and has checked that
 // the property may change in the element's state); warns about an unknown id on `object`.
-// Returns whether the scoring queue's limits (batch-size, max-latency, queue-size, overload)
-// changed, to be handed to the queue after the lock is released.
-bool set_property(GObject* object, Settings& s, guint prop_id, const GValue* value,
-                  GParamSpec* pspec);
+// Returns what the change invalidates.
+Invalidates set_property(GObject* object, Settings& s, guint prop_id, const GValue* value,
+                         GParamSpec* pspec);
 
 // Reads one property of `s` into `value` (the caller holds the object lock).
 void get_property(GObject* object, const Settings& s, guint prop_id, GValue* value,
                   GParamSpec* pspec);
+
+// What the loaded models depend on, derived from every property marked Invalidates::kModels,
+// each value written exactly (doubles to the last bit): a change reloads them at the next start.
+std::string reload_key(const Settings& s);
 
 }  // namespace faceqan::gst

@@ -1,6 +1,18 @@
-// What one faceqan element holds besides its pads (State), shared by the element
-// (gstfaceqan.cpp: streaming thread, state changes, the src pad's task) and the finishing of
-// frames on that task (element_output.cpp). Private to the element.
+// What one faceqan element holds besides its pads, split by the thread that owns it
+// (docs/ARCHITECTURE.md):
+//
+// - InputState: the chain thread's (sink pad): caps, the frame imager, the detections reused
+//   with detection-interval, the tracker. element_input.cpp.
+// - OutputState: the src pad task's: per-track latest scores, best frames, the person gallery,
+//   the JSON file, the segment, the statistics interval. element_output.cpp.
+// - SharedState: what both threads and the scorer's completion callback touch, each piece
+//   internally synchronised: flow returns, the scoring budget, the scoring error, the counters.
+//
+// Each part is built at READY->PAUSED from the settings. A flush (FLUSH_STOP) replaces the parts
+// that belong to one stretch of stream (InputStream, OutputStream, the budget) with new ones;
+// what survives a flush is the caps, the statistics totals, the JSON file, the person gallery,
+// the calibration and the scorer client. PAUSED->READY destroys the input and output parts (the
+// JSON file closes with them). Private to the element.
 #pragma once
 
 #include <gst/gst.h>
@@ -57,67 +69,117 @@ struct QueuedItem {
 
 using Queue = ScoringQueue<QueuedItem, FaceQuality>;
 
-// Counters for the "faceqan-stats" message. Totals are atomics (both threads count); the
-// interval's latency figures are the worker's alone.
-struct Stats {
+// ---- The chain thread's ----
+
+// The detector's last faces, reused on the frames in between with detection-interval > 1.
+// Replaced by an empty one when the frame size changes or the stream is flushed.
+struct DetectionReuse {
+  std::vector<FaceRecord> faces;
+  guint64 frames_seen = 0;  // frames since the last replacement
+};
+
+// One stretch of stream between flushes, as the chain thread follows it.
+struct InputStream {
+  InputStream(const TrackerSettings& tracker_settings, TrackId first_track)
+      : tracker(tracker_settings, first_track) {}
+  DetectionReuse detections;
+  FaceTracker tracker;
+};
+
+struct InputState {
+  explicit InputState(const Settings& s)
+      : stream(std::make_unique<InputStream>(s.faces.tracker, 1)) {}
+  // A flush: new tracks and detections; track ids go on increasing, so that a track after the
+  // flush is never taken for one before it (the person gallery outlives the flush).
+  void start_stream(const Settings& s) {
+    stream = std::make_unique<InputStream>(s.faces.tracker, stream->tracker.next_id());
+  }
+  GstVideoInfo info{};  // the caps in force
+  bool have_info = false;
+  FrameImager imager;
+  std::unique_ptr<InputStream> stream;
+};
+
+// ---- The src pad task's ----
+
+// One stretch of stream between flushes, as the task finishes it.
+struct OutputStream {
+  OutputStream() { gst_segment_init(&segment, GST_FORMAT_TIME); }
+  std::map<TrackId, FaceQuality> latest_score;  // per live track
+  BestFrameSelector best;
+  std::map<TrackId, TrackSpan> track_spans;  // with best-frames: when each live track was seen
+  GstSegment segment{};
+};
+
+// The "faceqan-stats" interval's figures (the totals are in SharedState).
+struct StatsInterval {
+  Clock::time_point start = Clock::now();
+  guint64 frames = 0, detected = 0;
+  Clock::duration latency_sum{}, latency_max{};
+};
+
+struct OutputState {
+  OutputState() : stream(std::make_unique<OutputStream>()) {}
+  void start_stream() { stream = std::make_unique<OutputStream>(); }
+  std::unique_ptr<OutputStream> stream;
+  PersonGallery persons;  // best-same-person: tracks joined into persons
+  JsonLinesExport json;
+  FrameImager best_imager;
+  std::optional<QualityScale> quality_scale;  // from calibration, read at start
+  gint64 latency_posted = 0;  // the worst batch time a LATENCY message was posted for
+  StatsInterval interval;
+};
+
+// ---- Both threads, and the scorer's completion callback ----
+
+// Counters for the "faceqan-stats" message, totals since the start (both threads count).
+struct StatsTotals {
   std::atomic<guint64> frames_in{0}, frames_out{0}, skipped{0}, dropped{0};
   std::atomic<guint64> faces_detected{0}, faces_scored{0};
-  // Worker only:
-  Clock::time_point interval_start = Clock::now();
-  guint64 interval_frames = 0, interval_detected = 0;
-  std::atomic<guint64> interval_scored{0};  // counted where results arrive (the scorer's thread)
-  Clock::duration latency_sum{}, latency_max{};
+  std::atomic<guint64> interval_scored{0};  // counted where results arrive; the task takes it
+};
 
-  void reset() {
-    frames_in = frames_out = skipped = dropped = faces_detected = faces_scored = 0;
-    interval_start = Clock::now();
-    interval_frames = interval_detected = interval_scored = 0;
-    latency_sum = latency_max = {};
+struct SharedState {
+  explicit SharedState(const Settings& s)
+      : budget(std::make_unique<ScoringBudget>(s.faces.budget)) {}
+  // The flow return the src task last got (FLUSHING while stopped or flushing) and whether
+  // upstream sent EOS: the chain thread returns the first, the task reads the second.
+  std::atomic<GstFlowReturn> src_result{GST_FLOW_FLUSHING};
+  std::atomic<bool> eos_received{false};
+  // The chain thread decides, the task reports (internally locked); replaced on a flush.
+  std::unique_ptr<ScoringBudget> budget;
+  StatsTotals stats;
+  // The longest scoring time so far (part of the latency we add) and what the last LATENCY
+  // answer included, in nanoseconds; the scorer's callback writes, the query reads.
+  std::atomic<gint64> worst_batch{0};
+  std::atomic<gint64> reported_batch{0};
+
+  // Set by a failed batch (on the scorer's thread); the src pad task turns it into an error.
+  void set_scoring_error(const std::string& error) {
+    std::lock_guard<std::mutex> lock(error_mutex_);
+    scoring_error_ = error;
   }
+  std::string scoring_error() const {
+    std::lock_guard<std::mutex> lock(error_mutex_);
+    return scoring_error_;
+  }
+
+ private:
+  mutable std::mutex error_mutex_;
+  std::string scoring_error_;
 };
 
 // Everything an element instance owns besides its pads.
 struct State {
   Settings settings;  // under the object lock
-  Models models;
-  Queue queue;
-  // This stream's connection to the scorer, from READY->PAUSED to PAUSED->READY. Declared after
-  // the queue so that it closes (no more callbacks into the queue) before the queue goes.
+  Models models;      // the state changes'
+  Queue queue;        // the element's lifetime; internally locked
+  std::unique_ptr<SharedState> shared;  // from the first READY->PAUSED on
+  std::unique_ptr<InputState> input;    // READY->PAUSED to PAUSED->READY
+  std::unique_ptr<OutputState> output;  // READY->PAUSED to PAUSED->READY
+  // This stream's connection to the scorer, from READY->PAUSED to PAUSED->READY. Declared last
+  // so that it closes (no more callbacks into the queue and the shared state) before they go.
   std::unique_ptr<SharedScorer::Client> client;
-  // Set by a failed batch (on the scorer's thread); the src pad task turns it into an error.
-  std::mutex scoring_error_mutex;
-  std::string scoring_error;
-  std::atomic<GstFlowReturn> src_result{GST_FLOW_FLUSHING};
-  std::atomic<bool> eos_received{false};
-
-  // Streaming thread only.
-  GstVideoInfo info{};
-  bool have_info = false;
-  FrameImager imager;
-  std::vector<FaceRecord> last_detections;
-  guint64 frames_seen = 0;
-  FaceTracker tracker;
-
-  // Both threads (internally locked): the streaming thread decides, the worker reports.
-  ScoringBudget budget;
-
-  // Worker only (and the state change once the worker has stopped).
-  std::map<TrackId, FaceQuality> latest_score;  // per live track
-  BestFrameSelector best;
-  PersonGallery persons;  // best-same-person: tracks joined into persons
-  std::map<TrackId, TrackSpan> track_spans;  // with best-frames: when each live track was seen
-  JsonLinesExport json;
-  FrameImager best_imager;
-  std::optional<QualityScale> quality_scale;  // from calibration, read at start
-
-  // Worker only.
-  GstSegment segment{};
-  // The longest scoring time so far (part of the latency we add) and what the last LATENCY
-  // answer included, in nanoseconds; the worker writes, the query reads.
-  std::atomic<gint64> worst_batch{0};
-  std::atomic<gint64> reported_batch{0};
-  gint64 latency_posted = 0;  // worker only: the worst_batch a LATENCY message was posted for
-  Stats stats;
 };
 
 }  // namespace faceqan::gst

@@ -107,29 +107,21 @@
 
 #include <gst/video/video.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <exception>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "element_input.h"
 #include "element_models.h"
 #include "element_output.h"
 #include "element_settings.h"
 #include "element_state.h"
-#include "face_meta.h"
+#include "faceqan/quality.h"
 #include "faceqan/face_detector.h"
 #include "faceqan/model_paths.h"
-#include "faceqan/quality.h"
 #include "faceqan/quality_scale.h"
 #include "frame_faces.h"
 #include "location_pattern.h"
-#include "scoring_budget.h"
-#include "scoring_queue.h"
-#include "shared_scorer.h"
-#include "tracker.h"
 
 // The one category of the element's parts (declared in element_state.h).
 GST_DEBUG_CATEGORY(gst_faceqan_debug);
@@ -137,29 +129,26 @@ GST_DEBUG_CATEGORY(gst_faceqan_debug);
 
 namespace {
 
-using faceqan::gst::Admission;
-using faceqan::gst::Clock;
-using faceqan::gst::FaceRecord;
+using faceqan::gst::InputState;
+using faceqan::gst::Invalidates;
 using faceqan::gst::ModelFiles;
 using faceqan::gst::Models;
-using faceqan::gst::PendingFace;
-using faceqan::gst::Queue;
+using faceqan::gst::OutputState;
 using faceqan::gst::QueuedItem;
-using faceqan::gst::Scoring;
 using faceqan::gst::Settings;
-using faceqan::gst::SharedScorer;
+using faceqan::gst::SharedState;
 using faceqan::gst::State;
-using faceqan::gst::TrackId;
-// The element's parts (element_settings.h, element_models.h, element_output.h).
+// The element's parts (element_settings.h, element_models.h, element_input.h, element_output.h).
 using faceqan::gst::detector_pool;
 using faceqan::gst::emit_all_best_frames;
 using faceqan::gst::install_properties;
 using faceqan::gst::load_models;
-using faceqan::gst::push_finished;
+using faceqan::gst::process_frame;
 using faceqan::gst::recognizer_pool;
 using faceqan::gst::resolve_model_files;
+using faceqan::gst::run_output_task;
 
-// An event (or a GAP for a dropped frame), queued to keep its place among the frames.
+// An event, queued to keep its place among the frames.
 QueuedItem queued_event(GstEvent* event) {
   QueuedItem item;
   item.object.reset(GST_MINI_OBJECT_CAST(event));
@@ -224,7 +213,6 @@ static void gst_faceqan_class_init(GstFaceQanClass* klass) {
 
 static void gst_faceqan_init(GstFaceQan* self) {
   self->state = new State();
-  gst_segment_init(&self->state->segment, GST_FORMAT_TIME);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_faceqan_chain));
@@ -266,10 +254,10 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
     return;
   }
   Settings& s = self->state->settings;
-  const bool queue_changed = faceqan::gst::set_property(object, s, prop_id, value, pspec);
-  const faceqan::gst::QueueLimits limits = s.queue_limits();
+  const Invalidates invalidates = faceqan::gst::set_property(object, s, prop_id, value, pspec);
+  const faceqan::gst::QueueLimits limits = s.queue;
   GST_OBJECT_UNLOCK(self);
-  if (queue_changed) self->state->queue.set_limits(limits);
+  if (invalidates == Invalidates::kQueueLimits) self->state->queue.set_limits(limits);
 }
 
 static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* value,
@@ -278,16 +266,6 @@ static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* val
   GST_OBJECT_LOCK(self);
   faceqan::gst::get_property(object, self->state->settings, prop_id, value, pspec);
   GST_OBJECT_UNLOCK(self);
-}
-
-static void set_scoring_error(State& st, const std::string& error) {
-  std::lock_guard<std::mutex> lock(st.scoring_error_mutex);
-  st.scoring_error = error;
-}
-
-static std::string scoring_error(State& st) {
-  std::lock_guard<std::mutex> lock(st.scoring_error_mutex);
-  return st.scoring_error;
 }
 
 static Settings settings_snapshot(GstFaceQan* self) {
@@ -300,8 +278,7 @@ static Settings settings_snapshot(GstFaceQan* self) {
 // ---- Models: loaded at READY->PAUSED; every failure becomes one GST_ELEMENT_ERROR here. ----
 // (Finding and loading them: element_models.cpp.)
 
-static bool start_models(GstFaceQan* self) {
-  const Settings s = settings_snapshot(self);
+static bool start_models(GstFaceQan* self, const Settings& s) {
   Models& models = self->state->models;
   try {
     const ModelFiles files = resolve_model_files(s);
@@ -311,7 +288,8 @@ static bool start_models(GstFaceQan* self) {
     load_models(models, s, files);
     GST_INFO_OBJECT(self, "models ready: detector %s, %s%s (pools: %zu loaded, %zu reused)",
                     models.detector->model_path().c_str(),
-                    models.scorer->info().description.c_str(), s.shared_scorer ? " (shared)" : "",
+                    models.scorer->info().description.c_str(),
+                    s.models.shared_scorer ? " (shared)" : "",
                     detector_pool().loaded() + recognizer_pool().loaded(),
                     detector_pool().reused() + recognizer_pool().reused());
     return true;
@@ -342,62 +320,57 @@ static bool start_models(GstFaceQan* self) {
   return false;
 }
 
+// READY->PAUSED: checks the settings, loads the models and builds the element's state for a
+// new run (element_state.h). Returns false after posting an error.
+static bool start(GstFaceQan* self) {
+  State& st = *self->state;
+  const Settings s = settings_snapshot(self);
+  // Checked before the (slow) model loading: a bad pattern fails the start at once.
+  if (!s.best.location.empty()) {
+    if (const auto error = faceqan::gst::location_pattern_error(s.best.location)) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                        ("Invalid best-location \"%s\": %s", s.best.location.c_str(),
+                         error->c_str()),
+                        (nullptr));
+      return false;
+    }
+  }
+  auto output = std::make_unique<OutputState>();
+  if (!s.output.calibration.empty()) {
+    try {
+      output->quality_scale = faceqan::read_quality_scale(s.output.calibration);
+    } catch (const faceqan::Error& e) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Invalid calibration: %s", e.what()),
+                        (nullptr));
+      return false;
+    }
+  }
+  if (!start_models(self, s)) return false;
+  if (!s.output.json_location.empty()) {
+    try {
+      output->json.open(s.output.json_location);
+    } catch (const std::exception& e) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", e.what()), (nullptr));
+      return false;
+    }
+  }
+  st.client.reset();  // a failed start may have left one; it calls into the old shared state
+  st.shared = std::make_unique<SharedState>(s);
+  st.input = std::make_unique<InputState>(s);
+  st.output = std::move(output);
+  st.queue.set_limits(s.queue);
+  st.client = st.models.scorer->connect(s.queue.batch_size);
+  return true;
+}
+
 static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
                                                      GstStateChange transition) {
   GstFaceQan* self = GST_FACEQAN(element);
   State& st = *self->state;
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED: {
-      const Settings s = settings_snapshot(self);
-      // Checked before the (slow) model loading: a bad pattern fails the start at once.
-      if (!s.best_location.empty()) {
-        if (const auto error = faceqan::gst::location_pattern_error(s.best_location)) {
-          GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                            ("Invalid best-location \"%s\": %s", s.best_location.c_str(),
-                             error->c_str()),
-                            (nullptr));
-          return GST_STATE_CHANGE_FAILURE;
-        }
-      }
-      st.quality_scale.reset();
-      if (!s.calibration.empty()) {
-        try {
-          st.quality_scale = faceqan::read_quality_scale(s.calibration);
-        } catch (const faceqan::Error& e) {
-          GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Invalid calibration: %s", e.what()),
-                            (nullptr));
-          return GST_STATE_CHANGE_FAILURE;
-        }
-      }
-      if (!start_models(self)) return GST_STATE_CHANGE_FAILURE;
-      if (!s.json_location.empty()) {
-        try {
-          st.json.open(s.json_location);
-        } catch (const std::exception& e) {
-          GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", e.what()), (nullptr));
-          return GST_STATE_CHANGE_FAILURE;
-        }
-      }
-      st.tracker = faceqan::gst::FaceTracker(s.tracker_settings());
-      st.budget.reset();
-      st.latest_score.clear();
-      st.best.take_all();
-      st.persons.clear();
-      st.track_spans.clear();
-      st.have_info = false;
-      st.last_detections.clear();
-      st.frames_seen = 0;
-      st.eos_received = false;
-      st.worst_batch = 0;
-      st.reported_batch = 0;
-      st.stats.reset();
-      gst_segment_init(&st.segment, GST_FORMAT_TIME);
-      st.queue.set_limits(s.queue_limits());
-      set_scoring_error(st, "");
-      st.latency_posted = 0;
-      st.client = st.models.scorer->connect(s.batch_size);
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start(self)) return GST_STATE_CHANGE_FAILURE;
       break;
-    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       // Wake a chain() blocked on a full queue before the pads deactivate and wait for it.
       st.queue.set_flushing(true);
@@ -410,10 +383,11 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     // Our jobs still waiting in the scorer are dropped; the other streams sharing it go on.
     st.client.reset();
-    // The worker has stopped: best frames of tracks still open (no EOS came) are handed out now,
-    // not lost.
-    emit_all_best_frames(GST_ELEMENT(self), st, settings_snapshot(self));
-    st.json.close();
+    // The threads have stopped: best frames of tracks still open (no EOS came) are handed out
+    // now, not lost; then the run's input and output go (the JSON file closes).
+    if (st.output) emit_all_best_frames(element, st, settings_snapshot(self));
+    st.output.reset();
+    st.input.reset();
   }
   if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
     st.client.reset();  // a failed READY->PAUSED may have left it connected
@@ -422,194 +396,46 @@ static GstStateChangeReturn gst_faceqan_change_state(GstElement* element,
   return ret;
 }
 
-// ---- Streaming thread: find and align faces, queue the frame. ----
+// ---- The sink pad: frames (element_input.cpp), events and queries. ----
 
-// The faces of one frame: the detector's (or the reused ones), or the upstream metas'.
-static std::vector<FaceRecord> find_faces(State& st, const Settings& s, GstBuffer* buffer,
-                                          const cv::Mat& image, faceqan::PixelFormat format) {
-  if (s.use_upstream_rois) return faceqan::gst::read_upstream_faces(buffer);
-  const bool detect_now = st.frames_seen % s.detection_interval == 0;
-  if (detect_now) {
-    faceqan::RetinaFaceDetector& detector = *st.models.detector;
-    const faceqan::DetectorSettings wanted = s.detector_settings();
-    const faceqan::DetectorSettings& current = detector.settings();
-    if (wanted.confidence_threshold != current.confidence_threshold ||
-        wanted.min_face_size != current.min_face_size || wanted.max_faces != current.max_faces) {
-      detector.set_settings(wanted);
-    }
-    st.last_detections.clear();
-    for (const faceqan::DetectedFace& detected : detector.detect(image, format)) {
-      st.last_detections.push_back(
-          FaceRecord{detected.box, detected.confidence, detected.landmarks, std::nullopt});
-    }
-  }
-  return st.last_detections;
-}
-
-// Gives each face its track id; tracks that ended are noted on the frame so that the worker hands
-// out their best frames once everything before has left.
-static void track_faces(State& st, const Settings& s, QueuedItem& item) {
-  st.tracker.set_settings(s.tracker_settings());
-  std::vector<faceqan::gst::TrackInput> inputs;
-  inputs.reserve(item.faces.size());
-  for (const FaceRecord& face : item.faces) inputs.push_back({face.box, face.landmarks});
-  const std::vector<TrackId> ids = st.tracker.update(inputs, &item.ended_tracks);
-  for (std::size_t i = 0; i < ids.size(); ++i) item.faces[i].track_id = ids[i];
-  for (TrackId ended : item.ended_tracks) st.budget.forget(ended);
-}
-
-// Aligns the frame's faces and picks those to score (all of them, or the budget's choice).
-// Fills the item's per-face bookkeeping; returns the faces to queue.
-static std::vector<PendingFace> select_faces(State& st, const Settings& s, const cv::Mat& image,
-                                             faceqan::PixelFormat format, GstClockTime pts,
-                                             QueuedItem& item) {
-  const cv::Size crop_size = st.models.crop_size;
-  std::vector<PendingFace> aligned =
-      faceqan::gst::align_faces(image, format, item.faces, crop_size);
-  const std::size_t count = item.faces.size();
-  item.queued.assign(count, -1);
-  item.promise.assign(count, 0.0);
-  if (s.best_frames) item.crops.resize(count);
-  const bool budget = s.scoring == Scoring::kBudget;
-  if (budget) st.budget.set_settings(s.budget_settings());
-  // The budget counts in stream seconds (frame timestamps), so that a file gives the same
-  // choices however fast it is processed; frames without one fall back to the wall clock.
-  static const Clock::time_point process_start = Clock::now();
-  const double time = GST_CLOCK_TIME_IS_VALID(pts)
-                          ? static_cast<double>(pts) / GST_SECOND
-                          : std::chrono::duration<double>(Clock::now() - process_start).count();
-  // The budget hears new tracks' faces first: they must not be starved by re-scorings.
-  std::vector<std::size_t> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = i;
-  if (budget) {
-    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
-      return st.budget.is_new(item.faces[i].track_id);
-    });
-  }
-  std::vector<PendingFace> chosen;
-  for (const std::size_t i : order) {
-    if (budget) {
-      const faceqan::gst::CheapSignals signals = faceqan::gst::measure_face(
-          aligned[i].pixels.data(), crop_size, item.faces[i].landmarks, item.faces[i].confidence);
-      item.promise[i] = signals.promise;
-      const bool score = st.budget.decide(item.faces[i].track_id, signals, time);
-      GST_LOG("track %u at %.3f s: eyes %.1f px, sharpness %.0f, confidence %.2f, frontal %.2f,"
-              " promise %.3f: %s", item.faces[i].track_id, time, signals.eye_distance,
-              signals.sharpness, signals.confidence, signals.frontal, signals.promise,
-              score ? "score" : "skip");
-      if (!score) continue;
-    }
-    item.queued[i] = static_cast<int>(chosen.size());
-    if (s.best_frames) item.crops[i] = faceqan::gst::crop_to_bgr(aligned[i].pixels, crop_size);
-    chosen.push_back(std::move(aligned[i]));
-  }
-  return chosen;
-}
-
-static GstFlowReturn gst_faceqan_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+static GstFlowReturn gst_faceqan_chain(GstPad* /*pad*/, GstObject* parent, GstBuffer* buffer) {
   GstFaceQan* self = GST_FACEQAN(parent);
-  State& st = *self->state;
-  (void)pad;
-
-  if (GstFlowReturn ret = st.src_result; ret != GST_FLOW_OK) {
-    gst_buffer_unref(buffer);
-    return ret;
-  }
-  if (!st.have_info) {
-    gst_buffer_unref(buffer);
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("a buffer arrived before caps"));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  const Settings s = settings_snapshot(self);
-  ++st.stats.frames_in;
-
-  const Admission admission = st.queue.admit_frame();
-  if (admission == Admission::kFlushing) {
-    gst_buffer_unref(buffer);
-    const GstFlowReturn ret = st.src_result;  // EOS or an error from downstream, if any
-    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
-  }
-  if (admission == Admission::kDrop) {
-    GST_LOG_OBJECT(self, "queue full: dropping frame %" GST_TIME_FORMAT,
-                   GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
-    ++st.stats.dropped;
-    if (s.drop_gaps && GST_BUFFER_PTS_IS_VALID(buffer)) {
-      GstEvent* gap = gst_event_new_gap(GST_BUFFER_PTS(buffer), GST_BUFFER_DURATION(buffer));
-      st.queue.push_item(queued_event(gap));
-    }
-    gst_buffer_unref(buffer);
-    ++st.frames_seen;
-    return GST_FLOW_OK;
-  }
-
-  // Metas are added (and with draw=true pixels changed) later: own the buffer now.
-  buffer = gst_buffer_make_writable(buffer);
-  QueuedItem item;
-  item.object.reset(GST_MINI_OBJECT_CAST(buffer));
-  item.info = st.info;
-  std::vector<PendingFace> aligned;
-  GstVideoFrame frame;
-  if (!gst_video_frame_map(&frame, &st.info, buffer, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, (nullptr), ("cannot map the video frame"));
-    return GST_FLOW_ERROR;
-  }
-  try {
-    faceqan::PixelFormat format;
-    const cv::Mat image = st.imager.view(frame, &format);
-    item.faces = find_faces(st, s, buffer, image, format);
-    track_faces(st, s, item);
-    if (admission == Admission::kScore) {
-      aligned = select_faces(st, s, image, format, GST_BUFFER_PTS(buffer), item);
-    } else {
-      item.scored = false;
-      ++st.stats.skipped;
-    }
-  } catch (const std::exception& e) {
-    gst_video_frame_unmap(&frame);
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Face detection failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
-  }
-  gst_video_frame_unmap(&frame);
-  ++st.frames_seen;
-  st.stats.faces_detected += item.faces.size();
-
-  if (!st.queue.push_frame(std::move(item), std::move(aligned))) {
-    const GstFlowReturn ret = st.src_result;
-    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
-  }
-  return st.src_result;
+  return process_frame(GST_ELEMENT(self), *self->state, settings_snapshot(self), buffer);
 }
+
+static void start_output_task(GstFaceQan* self);
 
 static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEvent* event) {
   GstFaceQan* self = GST_FACEQAN(parent);
   State& st = *self->state;
+  SharedState& shared = *st.shared;
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START: {
       // Not serialized: reaches us while chain() may be blocked on a full queue.
       const gboolean ret = gst_pad_push_event(self->srcpad, event);
       st.queue.set_flushing(true);
-      st.src_result = GST_FLOW_FLUSHING;
+      shared.src_result = GST_FLOW_FLUSHING;
       gst_pad_pause_task(self->srcpad);
       // Our faces waiting in the (shared) scorer are dropped; a batch being scored goes on for
       // the other streams, and its results for us are discarded.
       if (st.client) st.client->cancel();
-      // The worker is paused: the tracks' best frames so far are handed out, not flushed away.
+      // The task is paused: the tracks' best frames so far are handed out, not flushed away.
       emit_all_best_frames(GST_ELEMENT(self), st, settings_snapshot(self));
       return ret;
     }
     case GST_EVENT_FLUSH_STOP: {
       const gboolean ret = gst_pad_push_event(self->srcpad, event);
       st.queue.set_flushing(false);
-      st.src_result = GST_FLOW_OK;
-      st.eos_received = false;
-      set_scoring_error(st, "");
-      gst_segment_init(&st.segment, GST_FORMAT_TIME);  // the worker is paused: safe
-      // After a flush (a seek) the faces start anew: new tracks, a fresh budget.
-      st.tracker.end_all(nullptr);
-      st.budget.reset();
-      st.latest_score.clear();
-      gst_pad_start_task(self->srcpad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
-                         nullptr);
+      shared.src_result = GST_FLOW_OK;
+      shared.eos_received = false;
+      shared.set_scoring_error("");
+      // After a flush (a seek) the faces start anew: new tracks, no reused detections, a fresh
+      // budget, no carried scores, a new segment. The task is paused: replacing is safe.
+      const Settings s = settings_snapshot(self);
+      st.input->start_stream(s);
+      st.output->start_stream();
+      shared.budget = std::make_unique<faceqan::gst::ScoringBudget>(s.faces.budget);
+      start_output_task(self);
       return ret;
     }
     case GST_EVENT_CAPS: {
@@ -622,19 +448,19 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
         gst_event_unref(event);
         return FALSE;
       }
+      InputState& input = *st.input;
       // A new frame size makes the last detections meaningless: with detection-interval > 1
       // they would be reused, in the old frame's coordinates, on the new frames. Detect anew.
-      if (st.have_info && (GST_VIDEO_INFO_WIDTH(&info) != GST_VIDEO_INFO_WIDTH(&st.info) ||
-                           GST_VIDEO_INFO_HEIGHT(&info) != GST_VIDEO_INFO_HEIGHT(&st.info))) {
-        st.last_detections.clear();
-        st.frames_seen = 0;
+      if (input.have_info && (GST_VIDEO_INFO_WIDTH(&info) != GST_VIDEO_INFO_WIDTH(&input.info) ||
+                              GST_VIDEO_INFO_HEIGHT(&info) != GST_VIDEO_INFO_HEIGHT(&input.info))) {
+        input.stream->detections = {};
       }
-      st.info = info;
-      st.have_info = true;
+      input.info = info;
+      input.have_info = true;
       break;
     }
     case GST_EVENT_EOS:
-      st.eos_received = true;
+      shared.eos_received = true;
       break;
     default:
       break;
@@ -642,9 +468,9 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
   if (!GST_EVENT_IS_SERIALIZED(event)) return gst_pad_push_event(self->srcpad, event);
   // Serialized events keep their place among the frames. After a flow error (or EOS) the task
   // is paused and nothing queued would leave.
-  if (st.src_result != GST_FLOW_OK) {
+  if (shared.src_result != GST_FLOW_OK) {
     GST_DEBUG_OBJECT(self, "refusing %" GST_PTR_FORMAT ": %s", event,
-                     gst_flow_get_name(st.src_result));
+                     gst_flow_get_name(shared.src_result));
     gst_event_unref(event);
     return FALSE;
   }
@@ -662,91 +488,15 @@ static gboolean gst_faceqan_sink_query(GstPad* pad, GstObject* parent, GstQuery*
   return gst_pad_query_default(pad, parent, query);
 }
 
-// ---- The src pad's task: score batches, finish and push frames and events in order. ----
-// (Finishing and pushing a frame: element_output.cpp.)
-
-// Hands a batch of this stream's faces to the (shared) scorer. The results come back on the
-// scorer's thread into the queue, where this task finds the frames finished.
-static void submit_batch(GstFaceQan* self, Queue::Batch& batch) {
-  State& st = *self->state;
-  Queue::Batch owners;  // what complete() needs; the pixels go to the scorer
-  owners.generation = batch.generation;
-  owners.owners = std::move(batch.owners);
-  const std::size_t count = batch.faces.size();
-  st.client->set_batch_size(settings_snapshot(self).batch_size);
-  auto done = [self, owners = std::move(owners), count](SharedScorer::Outcome outcome) {
-    State& st = *self->state;
-    if (!outcome.error.empty()) {
-      // Stops the task (next() returns kStop), which reports the error.
-      set_scoring_error(st, outcome.error);
-      st.queue.set_flushing(true);
-      return;
-    }
-    GST_DEBUG_OBJECT(self, "scored %zu faces (batch took %.3f s)", count,
-                     std::chrono::duration<double>(outcome.took).count());
-    st.stats.faces_scored += count;
-    st.stats.interval_scored += count;
-    // Scoring time is part of the delay we add (the task posts a LATENCY message if it grows).
-    const gint64 took_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(outcome.took).count();
-    gint64 worst = st.worst_batch;
-    while (took_ns > worst && !st.worst_batch.compare_exchange_weak(worst, took_ns)) {
-    }
-    st.queue.complete(owners, std::move(outcome.results));
-  };
-  if (!st.client->submit(std::move(batch.faces), std::move(done))) {
-    GST_DEBUG_OBJECT(self, "scorer connection closed: batch dropped");
-  }
-}
-
-// Tells the pipeline when the scoring time (part of the latency we add) grew noticeably.
-static void maybe_post_latency(GstFaceQan* self) {
-  State& st = *self->state;
-  const gint64 worst = st.worst_batch;
-  if (worst == st.latency_posted) return;
-  if (worst > st.reported_batch + st.reported_batch / 4 + 5 * GST_MSECOND) {
-    st.latency_posted = worst;
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-  }
-}
+// ---- The src pad: its task (element_output.cpp) and queries. ----
 
 static void gst_faceqan_loop(GstFaceQan* self) {
-  State& st = *self->state;
-  Queue::Work work = st.queue.next();
-  GstFlowReturn ret = GST_FLOW_OK;
-  switch (work.kind) {
-    case Queue::Work::Kind::kStop:
-      ret = GST_FLOW_FLUSHING;
-      if (const std::string error = scoring_error(st); !error.empty()) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("FaceQAN scoring failed"), ("%s", error.c_str()));
-        ret = GST_FLOW_ERROR;
-      }
-      break;
-    case Queue::Work::Kind::kScore:
-      submit_batch(self, work.batch);
-      break;
-    case Queue::Work::Kind::kPush:
-      ret = push_finished(GST_ELEMENT(self), self->srcpad, st, settings_snapshot(self),
-                          *work.finished);
-      break;
-  }
-  maybe_post_latency(self);
-  if (ret == GST_FLOW_OK) return;
+  run_output_task(GST_ELEMENT(self), self->srcpad, *self->state, settings_snapshot(self));
+}
 
-  GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
-  st.src_result = ret;
-  // Nothing queued can leave any more: wake a chain() blocked on the full queue (it returns
-  // src_result) and a draining query, until a flush or a restart.
-  st.queue.set_flushing(true);
-  st.client->cancel();  // our faces still waiting in the scorer are not wanted
-  gst_pad_pause_task(self->srcpad);
-  // As queue does: once upstream has sent EOS nobody else will see a fatal flow return.
-  if (ret != GST_FLOW_EOS && ret != GST_FLOW_FLUSHING && st.eos_received) {
-    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
-      GST_ELEMENT_FLOW_ERROR(self, ret);
-      gst_pad_push_event(self->srcpad, gst_event_new_eos());
-    }
-  }
+static void start_output_task(GstFaceQan* self) {
+  gst_pad_start_task(self->srcpad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
+                     nullptr);
 }
 
 static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode,
@@ -756,12 +506,12 @@ static gboolean gst_faceqan_src_activate_mode(GstPad* pad, GstObject* parent, Gs
   if (mode != GST_PAD_MODE_PUSH) return FALSE;
   if (active) {
     st.queue.set_flushing(false);
-    st.src_result = GST_FLOW_OK;
+    st.shared->src_result = GST_FLOW_OK;
     return gst_pad_start_task(pad, reinterpret_cast<GstTaskFunction>(gst_faceqan_loop), self,
                               nullptr);
   }
   st.queue.set_flushing(true);
-  st.src_result = GST_FLOW_FLUSHING;
+  st.shared->src_result = GST_FLOW_FLUSHING;
   const gboolean stopped = gst_pad_stop_task(pad);
   if (st.client) st.client->cancel();  // the task has stopped: it submits nothing more
   return stopped;
@@ -776,10 +526,14 @@ static gboolean gst_faceqan_src_query(GstPad* pad, GstObject* parent, GstQuery* 
   GstClockTime min, max;
   gst_query_parse_latency(query, &live, &min, &max);
   // Frames wait up to max-latency for a batch, then for the batch to be scored.
-  State& st = *self->state;
-  st.reported_batch = st.worst_batch.load();
-  const GstClockTime ours = settings_snapshot(self).max_latency * GST_MSECOND +
-                           static_cast<GstClockTime>(st.reported_batch.load());
+  gint64 batch = 0;
+  if (SharedState* shared = self->state->shared.get()) {
+    batch = shared->worst_batch.load();
+    shared->reported_batch = batch;
+  }
+  const GstClockTime ours =
+      static_cast<GstClockTime>(settings_snapshot(self).queue.max_latency.count()) * GST_MSECOND +
+      static_cast<GstClockTime>(batch);
   GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS(ours));
   min += ours;
   if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;

@@ -32,7 +32,10 @@ struct TrackInput {
 
 class FaceTracker {
  public:
-  explicit FaceTracker(TrackerSettings settings = {}) : settings_(settings) {}
+  // first_id: the id of the first new track (a tracker that takes over from another after a
+  // flush starts at the other's next_id(), so that ids never repeat within a run).
+  explicit FaceTracker(TrackerSettings settings = {}, TrackId first_id = 1)
+      : settings_(settings), next_id_(first_id) {}
 
   void set_settings(const TrackerSettings& settings) { settings_ = settings; }
   const TrackerSettings& settings() const { return settings_; }
@@ -47,6 +50,7 @@ class FaceTracker {
   void end_all(std::vector<TrackId>* ended);
 
   std::size_t live_tracks() const { return tracks_.size(); }
+  TrackId next_id() const { return next_id_; }
 
   // The similarity update() uses, exposed for tests.
   static double similarity(const TrackInput& a, const TrackInput& b);

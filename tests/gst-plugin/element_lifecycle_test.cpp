@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iomanip>
 #include <thread>
 
 #include "element_test_support.h"
@@ -160,6 +161,71 @@ TEST_F(FaceQanLifecycle, FlushDropsPendingFramesAndTheStreamGoesOn) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(GST_BUFFER_PTS(out[0]), 5 * GST_SECOND);
   gst_buffer_unref(out[0]);
+  gst_harness_teardown(h);
+}
+
+// A seek (flush) starts the faces anew: with detection-interval=3 the first frame after it is
+// detected, not given the boxes of the frame before the seek.
+TEST_F(FaceQanLifecycle, SeekWithDetectionIntervalDetectsAnew) {
+  GstHarness* h =
+      faceqan_harness(std::string(kCheapScoring) + " detection-interval=3", photo_);
+  ASSERT_EQ(gst_harness_push(h, frame(0)), GST_FLOW_OK);  // detected: one face
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(h, gst_event_new_segment(&segment));
+  // The frame after the seek shows no face at all.
+  const cv::Mat empty(photo_.size(), photo_.type(), cv::Scalar(128, 128, 128));
+  ASSERT_EQ(gst_harness_push(h, make_frame(empty, GST_VIDEO_FORMAT_BGR, 7 * GST_SECOND)),
+            GST_FLOW_OK);
+  std::vector<GstBuffer*> out = drain_to_eos(h);
+  ASSERT_FALSE(out.empty());
+  GstBuffer* after_seek = out.back();
+  EXPECT_EQ(GST_BUFFER_PTS(after_seek), 7 * GST_SECOND);
+  EXPECT_TRUE(published_faces(after_seek).empty())
+      << "the boxes from before the seek were reused on the frame after it";
+  for (GstBuffer* b : out) gst_buffer_unref(b);
+  gst_harness_teardown(h);
+}
+
+// The quality of the photo's one face from a harness that is playing (no EOS: the element can
+// be restarted after it).
+double score_photo(GstHarness* h, GstBuffer* frame) {
+  EXPECT_EQ(gst_harness_push(h, frame), GST_FLOW_OK);
+  GstBuffer* out = pull_within(h, 120);
+  double quality = -1;
+  if (out != nullptr) {
+    const auto faces = published_faces(out);
+    if (faces.size() == 1 && faces[0].scored) quality = faces[0].quality;
+    gst_buffer_unref(out);
+  }
+  EXPECT_GE(quality, 0) << "expected a frame with one scored face";
+  return quality;
+}
+
+// Changing a FaceQAN setting between two runs of one element reloads the scorer, however small
+// the change: epsilon 0.01 -> 0.0100004 (the 7th decimal) must score as a fresh element with
+// 0.0100004 does.
+TEST_F(FaceQanLifecycle, EpsilonChangedInTheSeventhDecimalReloadsTheScorer) {
+  const std::string settings = std::string(kCheapScoring) + " seed=7 epsilon=";
+  GstHarness* fresh = faceqan_harness(settings + "0.0100004", photo_);
+  const double wanted = score_photo(fresh, frame(0));
+  gst_harness_teardown(fresh);
+
+  GstHarness* h = faceqan_harness(settings + "0.01", photo_);
+  const double first = score_photo(h, frame(0));
+  ASSERT_NE(first, wanted) << "the two epsilons score alike: this test cannot tell them apart";
+  ASSERT_EQ(gst_element_set_state(h->element, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  GstElement* element = gst_harness_find_element(h, "faceqan");
+  g_object_set(element, "epsilon", 0.0100004, nullptr);
+  gst_object_unref(element);
+  ASSERT_EQ(gst_element_set_state(h->element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+  gst_harness_set_src_caps_str(h, frame_caps(photo_, GST_VIDEO_FORMAT_BGR).c_str());
+  const double second = score_photo(h, frame(0));
+  EXPECT_EQ(second, wanted) << std::setprecision(17) << "the second run scored " << second
+                            << " where a fresh element scores " << wanted << " (the first run: "
+                            << first << "): it kept the first run's scorer";
   gst_harness_teardown(h);
 }
 

@@ -17,6 +17,26 @@ namespace fs = std::filesystem;
 namespace faceqan::test {
 namespace {
 
+// This process's temporary folder, made on first use and removed with everything in it at exit.
+class TemporaryRoot {
+ public:
+  TemporaryRoot() {
+    std::string pattern = (fs::temp_directory_path() / "faceqan-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "cannot create a temporary folder from " << pattern;
+    }
+    path_ = pattern;
+  }
+  ~TemporaryRoot() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 std::string env_dir(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') {
@@ -70,7 +90,8 @@ std::vector<std::string> list_images(const std::string& dir) {
 }
 
 std::string scratch_dir(const std::string& name) {
-  const fs::path dir = fs::path(build_dir()) / "test-scratch" / name;
+  static const TemporaryRoot root;
+  const fs::path dir = root.path() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();

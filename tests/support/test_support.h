@@ -27,7 +27,8 @@ struct CommandResult {
 // stderr; `scratch` names the scratch folder that keeps its stderr.
 CommandResult run_faceqan(const std::string& arguments, const std::string& scratch = "cli-run");
 
-// A fresh empty directory under the build's test scratch area.
+// A fresh empty directory for one test's files, inside a temporary folder of this test process
+// (under $TMPDIR, removed when the process exits): never in the source or build tree.
 std::string scratch_dir(const std::string& name);
 
 }  // namespace faceqan::test
