@@ -62,14 +62,15 @@ at::Tensor upload(const at::Tensor& host, const c10::Device& device) {
   return source.to(device, /*non_blocking=*/true);
 }
 
-// The CPU rule (docs/PERFORMANCE.md, "How the attack runs on a CPU"): sub-batches of two noisy
-// copies per thread and channels-last activations. Measured convolution by convolution
-// (bench/cpu_convolution_layouts.py, which resists other load) and whole
-// (faceqan-bench-quality --images-per-pass --layouts) on an AVX-512 CPU and with oneDNN capped
-// at AVX2: channels last is faster at every sub-batch size on both, and avoids oneDNN's slow
-// NCHW path at 5 or more images per pass; two images per pass is the fastest with AVX2 and
-// within a few percent of the fastest with AVX-512.
-constexpr int kRuleImagesPerPass = 2;
+// The CPU rule (docs/PERFORMANCE.md, "How the attack runs on a CPU"): channels-last activations,
+// and sub-batches of up to five noisy copies per thread where oneDNN runs AVX-512 kernels, two
+// elsewhere. Measured convolution by convolution (bench/cpu_convolution_layouts.py, which resists
+// other load) and whole (faceqan-bench-quality --images-per-pass --layouts) on an AVX-512 CPU and
+// with oneDNN capped at AVX2: channels last is faster at every sub-batch size on both paths and
+// avoids oneDNN's slow NCHW path at 4 or more images per pass; per image, AVX-512 convolutions
+// are fastest at 4-8 images per pass and AVX2 ones at 2 (3 and more fall out of its caches).
+constexpr int kRuleImagesPerPassAvx512 = 5;
+constexpr int kRuleImagesPerPassOther = 2;
 constexpr bool kRuleChannelsLast = true;
 
 struct CpuPlan {
@@ -78,7 +79,8 @@ struct CpuPlan {
 };
 
 CpuPlan cpu_plan(const CpuExecution& requested) {
-  return {requested.images_per_pass > 0 ? requested.images_per_pass : kRuleImagesPerPass,
+  const int rule = onednn_uses_avx512() ? kRuleImagesPerPassAvx512 : kRuleImagesPerPassOther;
+  return {requested.images_per_pass > 0 ? requested.images_per_pass : rule,
           requested.channels_last < 0 ? kRuleChannelsLast : requested.channels_last != 0};
 }
 
@@ -95,14 +97,17 @@ BatchSizeChoice auto_batch_size(const FaceQanScorer& scorer) {
   if (!net.device.is_cpu()) {
     return {32, "auto: 32 faces per pass on " + net.device.str() + " (enough copies to fill a GPU)"};
   }
+  // The fewest faces whose copies fill every thread's sub-batches exactly: no thread waits for
+  // another, and no sub-batch runs short (a pass of fewer images costs more per image).
   const int k = scorer.settings().samples;
   const int threads = can_run_side_by_side() ? std::max(1, cpu_threads()) : 1;
+  const int per_pass = cpu_plan(scorer.settings().cpu).images_per_pass;
   int faces = 1;
-  while ((faces * k) % threads != 0) ++faces;
+  while ((faces * k) % (threads * per_pass) != 0 && faces < threads * per_pass) ++faces;
   return {faces, "auto: " + std::to_string(faces) + (faces == 1 ? " face" : " faces") +
-                     " per pass on the CPU (" + std::to_string(faces * k) + " noisy copies split evenly over " +
-                     std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
-                     "; larger batches score no faster per face there)"};
+                     " on the CPU (" + std::to_string(faces * k) + " noisy copies fill " +
+                     std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " x " +
+                     std::to_string(per_pass) + " images per pass)"};
 }
 
 BatchSizeChoice choose_batch_size(const std::string& text, const FaceQanScorer& scorer) {

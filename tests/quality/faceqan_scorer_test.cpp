@@ -120,16 +120,19 @@ TEST_F(FaceQanTest, CpuSubBatchesAndLayoutDoNotChangeScores) {
   }
 }
 
-// batch-size auto: on the CPU the fewest faces whose copies split evenly over the threads; an
-// explicit number wins; anything else is a clear error.
-TEST_F(FaceQanTest, BatchSizeAutoSplitsCopiesEvenlyAndExplicitWins) {
-  FaceQanSettings settings = cheap();  // k = 4
+// batch-size auto: on the CPU the fewest faces whose copies fill every thread's sub-batches
+// exactly; an explicit number wins; anything else is a clear error.
+TEST_F(FaceQanTest, BatchSizeAutoFillsSubBatchesAndExplicitWins) {
+  const int threads = can_run_side_by_side() ? 2 : 1;
+  FaceQanSettings settings = cheap();
   settings.samples = 3;
-  FaceQanScorer odd(model_, settings);  // 3 copies per face on 2 threads: 2 faces
-  EXPECT_EQ(choose_batch_size("auto", odd).faces, can_run_side_by_side() ? 2 : 1);
+  settings.cpu.images_per_pass = 2;
+  FaceQanScorer odd(model_, settings);  // 3 copies per face, 2 threads x 2 per pass: 4 faces
+  EXPECT_EQ(choose_batch_size("auto", odd).faces, threads == 2 ? 4 : 2);
   EXPECT_NE(choose_batch_size("auto", odd).reason.find("auto"), std::string::npos);
   settings.samples = 10;
-  FaceQanScorer paper(model_, settings);
+  settings.cpu.images_per_pass = 5;
+  FaceQanScorer paper(model_, settings);  // 10 copies fill 2 x 5
   EXPECT_EQ(auto_batch_size(paper).faces, 1);
   const BatchSizeChoice explicit_choice = choose_batch_size("6", paper);
   EXPECT_EQ(explicit_choice.faces, 6);

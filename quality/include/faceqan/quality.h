@@ -96,9 +96,10 @@ bool cpu_has_native_bf16();
 // Neither changes the scores beyond the last digits of float32 sums.
 struct CpuExecution {
   // Noisy copies that go through the network together on one thread (its sub-batch); each
-  // thread runs all l steps of one sub-batch before the next. 0: the rule.
+  // thread runs all l steps of one sub-batch before the next. 0: the rule (up to 5 where oneDNN
+  // runs AVX-512 kernels, 2 elsewhere).
   int images_per_pass = 0;
-  // The network's activations on the CPU: -1 the rule, 0 NCHW, 1 channels last (NHWC).
+  // The network's activations on the CPU: -1 the rule (channels last), 0 NCHW, 1 channels last.
   int channels_last = -1;
 };
 
@@ -180,10 +181,10 @@ struct ScorerCounters {
 class FaceQanScorer;
 
 // "batch-size auto": the number of faces per score() call that is fastest on the scorer's device.
-//   CPU: the smallest number of faces whose n*k noisy copies split evenly over the compute threads
-//        (1 with the paper's k = 10 on 2 threads). The attack runs in small sub-batches per thread
-//        (CpuExecution), so a larger batch scores no faster per face (docs/PERFORMANCE.md measures
-//        it) and only delays every face's result.
+//   CPU: the fewest faces whose n*k noisy copies fill every thread's sub-batches (CpuExecution)
+//        exactly (at most threads * images per pass faces): 1 face at the paper's k = 10 on 2
+//        threads with AVX-512 (5 images per pass), 2 with AVX2 (2 per pass). Beyond that a larger
+//        batch only delays every face's result (docs/PERFORMANCE.md).
 //   CUDA: 32 faces (320 images per pass at k = 10): enough to fill a GPU; bounded by the memory of
 //        the backward pass.
 struct BatchSizeChoice {
