@@ -31,6 +31,10 @@ GType precision_enum_type() {
       {static_cast<gint>(Precision::kBFloat16),
        "The network in bfloat16 (CUDA on Ampere or later; CPUs with oneDNN bfloat16 support)",
        "bf16"},
+      {static_cast<gint>(Precision::kAuto),
+       "bf16 where the device has native bfloat16 (AVX512_BF16/AMX CPUs, Ampere or later GPUs), "
+       "fp32 elsewhere; the choice is logged at INFO",
+       "auto"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) {
     g_once_init_leave(&type, g_enum_register_static("GstFaceQanPrecision", values));
