@@ -11,18 +11,8 @@
 # clip. The clip plays at 29.97 frames/s: a frames/s above that is faster than real time.
 # Run on a quiet machine.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-video=${FACEQAN_DATA_DIR:-$root/../shared/data}/video/hamilton_clip.mp4
-paper_frames=${1:-48}
-cheap_frames=${2:-275}
-shift $(( $# > 2 ? 2 : $# )) || true
-[ "${1:-}" = "--" ] && shift
-extra=("$@")
-[ -f "$video" ] || { echo "element_bench: missing $video" >&2; exit 1; }
-export GST_PLUGIN_PATH=$root/build/lib/gstreamer-1.0
-export GST_REGISTRY=$root/build/gst-registry.bin
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/clip_args.sh" element_bench 48 275 "$@"
+paper_frames=$count1 cheap_frames=$count2
 
 # run LABEL FRAMES PROPERTIES...: one pass, one table row. ELEMENT_BENCH_ROWS="paper-budget ..."
 # runs only the rows named.
@@ -35,7 +25,7 @@ run() {
   local log=$scratch/$label.jsonl start end
   start=$(date +%s.%N)
   # A stats interval longer than the run: the one message at EOS covers the whole run.
-  "$root/build/bin/faceqan-annotate" "$log" \
+  "$build/bin/faceqan-annotate" "$log" \
     filesrc location="$video" ! decodebin ! videoconvert ! identity eos-after="$frames" ! \
     faceqan threads=2 stats-interval=3600000 "$@" "${extra[@]}" ! fakesink sync=false > /dev/null
   end=$(date +%s.%N)

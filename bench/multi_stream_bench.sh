@@ -21,18 +21,9 @@
 # system time: faces per CPU second is less sensitive to other load on the machine than faces
 # per wall second (but counts OpenMP threads spinning at their barriers).
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-video=${FACEQAN_DATA_DIR:-$root/../shared/data}/video/hamilton_clip.mp4
-frames=${1:-40}
-streams=${2:-4}
-shift $(( $# > 2 ? 2 : $# )) || true
-[ "${1:-}" = "--" ] && shift
-extra=("$@")
-[ -f "$video" ] || { echo "multi_stream_bench: missing $video" >&2; exit 1; }
-export GST_PLUGIN_PATH=$root/build/lib/gstreamer-1.0
-export GST_REGISTRY=$root/build/gst-registry.bin
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/clip_args.sh" multi_stream_bench 40 4 "$@"
+frames=$count1
+streams=$count2
 
 # run LABEL STREAMS PROPERTIES...: one pipeline with STREAMS branches; one summary line in
 # $scratch/LABEL.row (and per-stream figures in $scratch/LABEL.streams).
@@ -47,7 +38,7 @@ run() {
   done
   local log=$scratch/$label.jsonl start end TIMEFORMAT=%U+%S
   start=$(date +%s.%N)
-  { time "$root/build/bin/faceqan-annotate" "$log" "${pipeline[@]}" > /dev/null; } 2> "$scratch/$label.cpu"
+  { time "$build/bin/faceqan-annotate" "$log" "${pipeline[@]}" > /dev/null; } 2> "$scratch/$label.cpu"
   end=$(date +%s.%N)
   /usr/bin/python3 - "$log" "$label" "$count" "$start" "$end" "$*" "$(tail -1 "$scratch/$label.cpu")" \
     > "$scratch/$label.row" <<'PY'

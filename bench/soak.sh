@@ -14,22 +14,13 @@
 # build (default: build/). Exit status 0 when frames out == frames in == FRAMES and memory grew by
 # less than 10% between the two medians; 1 otherwise.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-video=${FACEQAN_DATA_DIR:-$root/../shared/data}/video/hamilton_clip.mp4
-frames=${1:-10000}
-early=${2:-500}
-shift $(( $# > 2 ? 2 : $# )) || true
-[ "${1:-}" = "--" ] && shift
-extra=("$@")
-[ -f "$video" ] || { echo "soak: missing $video" >&2; exit 1; }
-build=${FACEQAN_BUILD_DIR:-$root/build}  # the build whose element and faceqan-annotate run
+# The build whose element and faceqan-annotate run: FACEQAN_BUILD_DIR (clip_args.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/clip_args.sh" soak 10000 500 "$@"
+frames=$count1
+early=$count2
 annotate=$build/bin/faceqan-annotate
 [ -x "$annotate" ] || { echo "soak: build first (missing $annotate)" >&2; exit 1; }
-export GST_PLUGIN_PATH=$build/lib/gstreamer-1.0
-export GST_REGISTRY=$build/gst-registry.bin
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 
 mkdir -p "$scratch/clip" "$scratch/best"
 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \

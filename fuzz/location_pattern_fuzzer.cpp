@@ -1,4 +1,4 @@
-// Fuzz target: the element's best-location pattern check (gst-plugin/location_pattern.*). Bytes
+// Fuzz target: the element's best-location pattern check (stream/: faceqan/stream/location_pattern.h). Bytes
 // are a pattern as a user would set it. Properties: the check never crashes; an accepted pattern
 // formats exactly as printf formats it (the check promises that it is printf-safe), for any
 // track id; with_frame_suffix() keeps the file name and adds "-frame".
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fuzz_target.h"
-#include "location_pattern.h"
+#include "faceqan/stream/location_pattern.h"
 
 namespace {
 
@@ -29,10 +29,10 @@ std::string printf_reference(const std::string& pattern, std::uint32_t track_id,
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string pattern(reinterpret_cast<const char*>(data), size);
-  const auto error = faceqan::gst::location_pattern_error(pattern);
+  const auto error = faceqan::location_pattern_error(pattern);
   if (error) {
     FUZZ_CHECK(!error->empty(), "an empty reason for rejecting a pattern");
-    FUZZ_CHECK(faceqan::gst::format_location(pattern, 1).empty(),
+    FUZZ_CHECK(faceqan::format_location(pattern, 1).empty(),
                "a rejected pattern was formatted");
     return 0;
   }
@@ -52,13 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     break;
   }
   for (std::uint32_t id : {0u, 1u, 7u, 12345u, 2147483647u, 2147483648u, 4294967295u}) {
-    const std::string path = faceqan::gst::format_location(pattern, id);
+    const std::string path = faceqan::format_location(pattern, id);
     if (comparable) {
       const std::string expected = printf_reference(pattern, id, is_signed);
       FUZZ_CHECK(path == expected, "pattern \"%s\", id %u: got \"%s\" (%zu chars), printf gives %zu chars",
                  pattern.c_str(), id, path.c_str(), path.size(), expected.size());
     }
-    const std::string framed = faceqan::gst::with_frame_suffix(path);
+    const std::string framed = faceqan::with_frame_suffix(path);
     FUZZ_CHECK(framed.size() == path.size() + 6 && framed.find("-frame") != std::string::npos,
                "with_frame_suffix(\"%s\") = \"%s\"", path.c_str(), framed.c_str());
   }

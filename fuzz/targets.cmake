@@ -4,8 +4,8 @@
 set(FACEQAN_FUZZ_TARGETS location_pattern_fuzzer)
 
 # The element's best-location pattern check: the file alone, no GStreamer.
-set(FACEQAN_FUZZ_location_pattern_fuzzer_SOURCES ${PROJECT_SOURCE_DIR}/gst-plugin/location_pattern.cpp)
-set(FACEQAN_FUZZ_location_pattern_fuzzer_INCLUDES ${PROJECT_SOURCE_DIR}/gst-plugin)
+set(FACEQAN_FUZZ_location_pattern_fuzzer_SOURCES ${PROJECT_SOURCE_DIR}/stream/src/location_pattern.cpp)
+set(FACEQAN_FUZZ_location_pattern_fuzzer_INCLUDES ${PROJECT_SOURCE_DIR}/stream/include)
 
 if(FACEQAN_WITH_ONNX)
   list(APPEND FACEQAN_FUZZ_TARGETS model_description_fuzzer onnx_importer_fuzzer)

@@ -3,6 +3,15 @@
 #include "element_settings.h"
 
 namespace faceqan::gst {
+namespace {
+
+// Registers an enum type once per process (the values must outlive the process: static arrays).
+GType register_enum_once(GType* type, const char* name, const GEnumValue* values) {
+  if (g_once_init_enter(type)) g_once_init_leave(type, g_enum_register_static(name, values));
+  return *type;
+}
+
+}  // namespace
 
 GType overload_enum_type() {
   static GType type = 0;
@@ -14,10 +23,7 @@ GType overload_enum_type() {
        "skip"},
       {static_cast<gint>(OverloadPolicy::kDrop), "Drop the frame", "drop"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) {
-    g_once_init_leave(&type, g_enum_register_static("GstFaceQanOverload", values));
-  }
-  return type;
+  return register_enum_once(&type, "GstFaceQanOverload", values);
 }
 
 GType precision_enum_type() {
@@ -36,10 +42,7 @@ GType precision_enum_type() {
        "fp32 elsewhere; the choice is logged at INFO",
        "auto"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) {
-    g_once_init_leave(&type, g_enum_register_static("GstFaceQanPrecision", values));
-  }
-  return type;
+  return register_enum_once(&type, "GstFaceQanPrecision", values);
 }
 
 GType mode_enum_type() {
@@ -49,10 +52,7 @@ GType mode_enum_type() {
       {static_cast<gint>(Mode::kDrop),
        "Pass only frames with at least one face of quality >= quality-threshold", "drop"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) {
-    g_once_init_leave(&type, g_enum_register_static("GstFaceQanMode", values));
-  }
-  return type;
+  return register_enum_once(&type, "GstFaceQanMode", values);
 }
 
 GType scoring_enum_type() {
@@ -64,10 +64,7 @@ GType scoring_enum_type() {
        "properties); the others carry the track's latest score with scored=false",
        "budget"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) {
-    g_once_init_leave(&type, g_enum_register_static("GstFaceQanScoring", values));
-  }
-  return type;
+  return register_enum_once(&type, "GstFaceQanScoring", values);
 }
 
 }  // namespace faceqan::gst

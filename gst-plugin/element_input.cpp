@@ -8,7 +8,7 @@
 #include "face_meta.h"
 #include "faceqan/face_detector.h"
 #include "frame_faces.h"
-#include "scoring_budget.h"
+#include "faceqan/stream/scoring_budget.h"
 
 #define GST_CAT_DEFAULT gst_faceqan_debug
 

@@ -10,12 +10,12 @@
 
 #include "faceqan/model_io.h"
 #include "faceqan/model_paths.h"
-#include "scoring_queue.h"
+#include "faceqan/stream/scoring_queue.h"
 
 namespace faceqan::gst {
 namespace {
 
-// Idle models kept per process for the next start (model_pool.h): enough for a few elements
+// Idle models kept per process for the next start (faceqan/stream/model_pool.h): enough for a few elements
 // restarting together. Never destroyed: a model may be given back while the process exits.
 constexpr std::size_t kIdleModels = 8;
 

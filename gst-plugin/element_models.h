@@ -9,13 +9,13 @@
 #include "element_settings.h"
 #include "faceqan/face_detector.h"
 #include "faceqan/quality.h"
-#include "model_pool.h"
-#include "shared_scorer.h"
+#include "faceqan/stream/model_pool.h"
+#include "faceqan/stream/shared_scorer.h"
 
 namespace faceqan::gst {
 
 // The loaded models, built from the settings at READY->PAUSED. The detector comes from the
-// process's pool (model_pool.h); the recognizer and FaceQAN scorer live in a SharedScorer, shared
+// process's pool (faceqan/stream/model_pool.h); the recognizer and FaceQAN scorer live in a SharedScorer, shared
 // with the other elements of the process that have the same scorer key (shared-scorer=true) or
 // private. Its recognizer also comes from a pool, so a restart does not read the file again.
 struct Models {
@@ -25,7 +25,7 @@ struct Models {
   cv::Size crop_size;
 };
 
-// The process's pools of idle models (model_pool.h); their counters go into the element's log.
+// The process's pools of idle models (faceqan/stream/model_pool.h); their counters go into the element's log.
 ModelPool<RetinaFaceDetector>& detector_pool();
 ModelPool<RecognitionModel>& recognizer_pool();
 

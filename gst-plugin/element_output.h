@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 #include "element_settings.h"
 #include "element_state.h"
 

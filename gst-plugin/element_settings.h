@@ -12,9 +12,9 @@
 
 #include "faceqan/face_detector.h"
 #include "faceqan/quality.h"
-#include "scoring_budget.h"
-#include "scoring_queue.h"
-#include "tracker.h"
+#include "faceqan/stream/scoring_budget.h"
+#include "faceqan/stream/scoring_queue.h"
+#include "faceqan/stream/tracker.h"
 
 namespace faceqan::gst {
 

@@ -27,18 +27,18 @@
 #include <string>
 #include <vector>
 
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 #include "element_models.h"
 #include "element_settings.h"
 #include "faceqan/quality.h"
 #include "faceqan/quality_scale.h"
 #include "frame_faces.h"
 #include "json_export.h"
-#include "person_gallery.h"
-#include "scoring_budget.h"
-#include "scoring_queue.h"
-#include "shared_scorer.h"
-#include "tracker.h"
+#include "faceqan/stream/person_gallery.h"
+#include "faceqan/stream/scoring_budget.h"
+#include "faceqan/stream/scoring_queue.h"
+#include "faceqan/stream/shared_scorer.h"
+#include "faceqan/stream/tracker.h"
 
 // The element's one debug category, "faceqan" (defined in gstfaceqan.cpp).
 GST_DEBUG_CATEGORY_EXTERN(gst_faceqan_debug);

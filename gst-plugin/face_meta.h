@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 #include "faceqan/quality.h"
 #include "frame_faces.h"
 

@@ -12,7 +12,7 @@
 
 #include "faceqan/detector_types.h"
 #include "faceqan/quality.h"
-#include "scoring_queue.h"
+#include "faceqan/stream/scoring_queue.h"
 
 namespace faceqan::gst {
 
@@ -25,7 +25,7 @@ struct FaceRecord {
   // position among the buffer's region metas (their ids need not be unique), so that the element
   // adds its parameters to that meta instead of adding a new one.
   std::optional<guint> upstream_meta_index;
-  // The face's track (tracker.h); 0 before tracking.
+  // The face's track (faceqan/stream/tracker.h); 0 before tracking.
   std::uint32_t track_id = 0;
 };
 

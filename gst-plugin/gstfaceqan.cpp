@@ -55,7 +55,7 @@
  * largest time a frame spent in the element during the interval), #guint `scorer-streams`
  * (elements sharing this element's scorer now, itself included).
  *
- * Faces are followed across frames (tracker.h): each gets a stable `track-id`, in the metadata,
+ * Faces are followed across frames: each gets a stable `track-id`, in the metadata,
  * the messages and the JSON export. With scoring=budget (the default) only the faces that can
  * change a track's best score get a FaceQAN pass: a track's first usable face, then faces whose
  * cheap signals (inter-eye distance, sharpness, detector confidence, pose) promise to beat the
@@ -121,7 +121,7 @@
 #include "faceqan/model_paths.h"
 #include "faceqan/quality_scale.h"
 #include "frame_faces.h"
-#include "location_pattern.h"
+#include "faceqan/stream/location_pattern.h"
 
 // The one category of the element's parts (declared in element_state.h).
 GST_DEBUG_CATEGORY(gst_faceqan_debug);
@@ -259,7 +259,7 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
   }
   Settings& s = self->state->settings;
   const Invalidates invalidates = faceqan::gst::set_property(object, s, prop_id, value, pspec);
-  const faceqan::gst::QueueLimits limits = s.queue;
+  const faceqan::QueueLimits limits = s.queue;
   GST_OBJECT_UNLOCK(self);
   if (invalidates == Invalidates::kQueueLimits) {
     self->state->queue.set_limits(resolved_limits(limits, self->state->auto_batch_size.load()));
@@ -333,7 +333,7 @@ static bool start(GstFaceQan* self) {
   const Settings s = settings_snapshot(self);
   // Checked before the (slow) model loading: a bad pattern fails the start at once.
   if (!s.best.location.empty()) {
-    if (const auto error = faceqan::gst::location_pattern_error(s.best.location)) {
+    if (const auto error = faceqan::location_pattern_error(s.best.location)) {
       GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                         ("Invalid best-location \"%s\": %s", s.best.location.c_str(),
                          error->c_str()),
@@ -448,7 +448,7 @@ static gboolean gst_faceqan_sink_event(GstPad* /*pad*/, GstObject* parent, GstEv
       const Settings s = settings_snapshot(self);
       st.input->start_stream(s);
       st.output->start_stream();
-      shared.budget = std::make_unique<faceqan::gst::ScoringBudget>(s.faces.budget);
+      shared.budget = std::make_unique<faceqan::ScoringBudget>(s.faces.budget);
       start_output_task(self);
       return ret;
     }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 #include "frame_faces.h"
 
 namespace faceqan::gst {

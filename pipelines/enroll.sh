@@ -12,10 +12,7 @@
 # FaceQAN only on faces that may beat that person's best so far. Run from the repository root
 # after building.
 set -eu
-if [ $# -lt 2 ]; then
-  echo "usage: $0 VIDEO OUTDIR [faceqan properties...]" >&2
-  exit 2
-fi
+[ $# -ge 2 ] || { echo "usage: $0 VIDEO OUTDIR [faceqan properties...]" >&2; exit 2; }
 video=$1 outdir=$2
 shift 2
 [ -f "$video" ] || { echo "enroll: no such file: $video" >&2; exit 1; }

@@ -46,15 +46,12 @@ int run_detect(const DetectOptions& options) {
   FaceExtractor extractor(options, kArcFaceCrop);
 
   std::vector<ImageReport> reports(options.images.size());
-  Progress progress("detecting", options.images.size());
   bool any_failed = false;
+  Progress progress("detecting", options.images.size());
   for (size_t i = 0; i < options.images.size(); ++i) {
     ImageReport& report = reports[i];
-    report.image = options.images[i];
     try {
-      const cv::Mat bgr = read_image(report.image);
-      report.width = bgr.cols;
-      report.height = bgr.rows;
+      const cv::Mat bgr = read_reported_image(report, options.images[i]);
       const std::vector<ExtractedFace> faces = extractor.extract(bgr, false);
       const std::string stem = std::filesystem::path(report.image).stem().string();
       for (size_t f = 0; f < faces.size(); ++f) {

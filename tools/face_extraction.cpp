@@ -68,6 +68,14 @@ cv::Mat read_image(const std::string& path) {
   return image;
 }
 
+cv::Mat read_reported_image(ImageReport& report, const std::string& path) {
+  report.image = path;
+  cv::Mat image = read_image(path);
+  report.width = image.cols;
+  report.height = image.rows;
+  return image;
+}
+
 std::vector<float> to_rgb_float(const cv::Mat& bgr) {
   std::vector<float> rgb(bgr.total() * 3);
   cv::Mat rgb8;

@@ -44,6 +44,10 @@ FaceReport detection_report(const ExtractedFace& face);
 // Reads an image file as 8-bit BGR; throws std::runtime_error saying why it cannot.
 cv::Mat read_image(const std::string& path);
 
+// Reads an image file with read_image() for its report: notes the path (first, so that an error
+// report names it too) and the size.
+cv::Mat read_reported_image(ImageReport& report, const std::string& path);
+
 // 8-bit BGR (already at the right size) to interleaved RGB floats in [0, 1].
 std::vector<float> to_rgb_float(const cv::Mat& bgr);
 

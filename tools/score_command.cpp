@@ -68,7 +68,6 @@ std::uint64_t face_key(size_t image, size_t face) {
 }  // namespace
 
 void add_score_command(CLI::App& app, ScoreOptions& options) {
-  options.seed = kDefaultSeed;
   CLI::App* command = app.add_subcommand(
       "score",
       "Score face images with FaceQAN. Images already at the recognition model's input size are "
@@ -77,12 +76,12 @@ void add_score_command(CLI::App& app, ScoreOptions& options) {
   command->add_option("--recognizer", options.recognizer,
                       "Recognition model (.onnx or TorchScript .pt); default: " +
                           std::string(kDefaultRecognitionModel) + " on the model path");
-  command->add_option("--epsilon", options.epsilon, "Noise amplitude and attack step, in (0, 1)")
+  command->add_option("--epsilon", options.faceqan.epsilon, "Noise amplitude and attack step, in (0, 1)")
       ->capture_default_str();
-  command->add_option("-l,--iterations", options.iterations, "Attack steps l (>= 1)")->capture_default_str();
-  command->add_option("-k,--samples", options.samples, "Noisy copies per face k (>= 2)")->capture_default_str();
-  command->add_option("-p,--exponent", options.exponent, "Exponent p (>= 1)")->capture_default_str();
-  command->add_option("--seed", options.seed, "Random seed (-1: a random one)")->capture_default_str();
+  command->add_option("-l,--iterations", options.faceqan.iterations, "Attack steps l (>= 1)")->capture_default_str();
+  command->add_option("-k,--samples", options.faceqan.samples, "Noisy copies per face k (>= 2)")->capture_default_str();
+  command->add_option("-p,--exponent", options.faceqan.exponent, "Exponent p (>= 1)")->capture_default_str();
+  command->add_option("--seed", options.faceqan.seed, "Random seed (-1: a random one)")->capture_default_str();
   command->add_option("--device", options.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--precision", options.precision,
                       "The network's number format while scoring: fp32, tf32 (CUDA TF32 tensor "
@@ -107,12 +106,7 @@ void add_score_command(CLI::App& app, ScoreOptions& options) {
 int run_score(const ScoreOptions& options) {
   const std::string format = format_for_path(options.output);
   set_cpu_threads(options.threads);
-  FaceQanSettings settings;
-  settings.epsilon = options.epsilon;
-  settings.iterations = options.iterations;
-  settings.samples = options.samples;
-  settings.exponent = options.exponent;
-  settings.seed = options.seed;
+  FaceQanSettings settings = options.faceqan;
   settings.precision = parse_precision(options.precision);
   settings.validate();
 
@@ -136,11 +130,8 @@ int run_score(const ScoreOptions& options) {
 
   for (size_t i = 0; i < options.images.size(); ++i) {
     ImageReport& report = reports[i];
-    report.image = options.images[i];
     try {
-      const cv::Mat bgr = read_image(report.image);
-      report.width = bgr.cols;
-      report.height = bgr.rows;
+      const cv::Mat bgr = read_reported_image(report, options.images[i]);
       if (bgr.size() == input_size && !options.detect) {
         report.faces.emplace_back();
         batches.add({i, 0, to_rgb_float(bgr), face_key(i, 0)});

@@ -1,24 +1,15 @@
 // `faceqan score`: FaceQAN quality of aligned faces or of every face in whole photos.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
-#include <cstdint>
-#include <string>
-#include <vector>
-
-#include "detect_command.h"
+#include "detect_command.h"  // CLI11, std::string, std::vector and the detector's options
+#include "faceqan/quality.h"  // FaceQanSettings
 
 namespace faceqan::cli {
 
 struct ScoreOptions {
   std::vector<std::string> images;
   std::string recognizer;  // empty: the default model on the model path
-  double epsilon = 0.001;
-  int iterations = 5;
-  int samples = 10;
-  int exponent = 5;
-  std::int64_t seed = 0;  // set from faceqan::kDefaultSeed
+  FaceQanSettings faceqan;  // epsilon, -l, -k, -p, --seed; the precision is parsed from `precision`
   std::string device = "auto";
   std::string precision = "fp32";  // fp32|tf32|fp16|bf16|auto
   std::string batch_size = "auto";  // auto (faceqan::auto_batch_size) or a whole number

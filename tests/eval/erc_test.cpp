@@ -95,14 +95,21 @@ TEST(Erc, PerfectQualityRemovesTheErrorsFirst) {
   EXPECT_TRUE(c.warnings.empty());  // 10 impostors suffice for FMR 0.1
 }
 
+// FMR 0 (the threshold at the largest impostor score) and one rejection step of `step`, with
+// the pAUC taken up to that step.
+ErcSettings one_step_at_fmr_zero(double step) {
+  ErcSettings s;
+  s.fmrs = {0.0};
+  s.step = step;
+  s.max_reject = step;
+  s.pauc_limits = {step};
+  return s;
+}
+
 TEST(Erc, ReestimatedThresholdMovesWhenImpostorsAreRejected) {
   // 2 genuine (0.5 with high quality, 0.9), 4 impostors at 0.1, 0.2, 0.6 (lowest quality), 0.3.
   std::vector<ScoredPair> p = {G(0.5, 0.9), G(0.9, 0.9), I(0.1, 0.8), I(0.2, 0.8), I(0.6, 0.0), I(0.3, 0.8)};
-  ErcSettings s;
-  s.fmrs = {0.0};
-  s.step = 0.5;
-  s.max_reject = 0.5;
-  s.pauc_limits = {0.5};
+  const ErcSettings s = one_step_at_fmr_zero(0.5);
   const ErcCurve c = compute_erc(p, s);
   // Fixed: threshold 0.6 (largest impostor); genuine 0.5 fails: FNMR 0.5 at every step
   // (r = 0.5 rejects 3 pairs: the 0.6 impostor, then 0.1 and 0.2 in input order).
@@ -121,11 +128,7 @@ TEST(Erc, ReestimatedThresholdMovesWhenImpostorsAreRejected) {
 TEST(Erc, TiesInQualityKeepInputOrder) {
   // All qualities equal: rejection follows input order. The first genuine pair is the error.
   std::vector<ScoredPair> a = {G(0.1, 1), G(0.9, 1), G(0.9, 1), G(0.9, 1), I(0.2, 1), I(0.3, 1), I(0.4, 1), I(0.5, 1)};
-  ErcSettings s;
-  s.fmrs = {0.0};
-  s.step = 0.125;
-  s.max_reject = 0.125;
-  s.pauc_limits = {0.125};
+  const ErcSettings s = one_step_at_fmr_zero(0.125);
   const ErcCurve ca = compute_erc(a, s);
   EXPECT_DOUBLE_EQ(ca.points[0].fnmr_fixed[0], 0.25);
   EXPECT_DOUBLE_EQ(ca.points[1].fnmr_fixed[0], 0.0);  // the error was first

@@ -77,6 +77,23 @@ std::vector<GstBuffer*> drain_to_eos(GstHarness* h, int* gaps = nullptr) {
   return buffers;
 }
 
+// A flush (as a seek makes) and a new segment.
+void flush_and_start_segment(GstHarness* h) {
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+}
+
+// Ends the stream and expects exactly one frame out, at `pts`.
+void expect_only_frame_at(GstHarness* h, GstClockTime pts) {
+  std::vector<GstBuffer*> out = drain_to_eos(h);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(GST_BUFFER_PTS(out[0]), pts);
+  gst_buffer_unref(out[0]);
+}
+
 TEST_F(FaceQanLifecycle, OverloadSkipPassesFramesUnscored) {
   GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " queue-size=1 overload=skip",
                                   photo_);
@@ -149,18 +166,11 @@ TEST_F(FaceQanLifecycle, FlushDropsPendingFramesAndTheStreamGoesOn) {
   gst_buffer_ref(held);  // to see that the element let go of it
   gst_harness_push(h, held);
   gst_harness_push(h, frame(1));
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  flush_and_start_segment(h);
   EXPECT_EQ(GST_MINI_OBJECT_REFCOUNT_VALUE(held), 1);
   gst_buffer_unref(held);
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  gst_harness_push_event(h, gst_event_new_segment(&segment));
   ASSERT_EQ(gst_harness_push(h, frame(5)), GST_FLOW_OK);
-  std::vector<GstBuffer*> out = drain_to_eos(h);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(GST_BUFFER_PTS(out[0]), 5 * GST_SECOND);
-  gst_buffer_unref(out[0]);
+  expect_only_frame_at(h, 5 * GST_SECOND);
   gst_harness_teardown(h);
 }
 
@@ -170,11 +180,7 @@ TEST_F(FaceQanLifecycle, SeekWithDetectionIntervalDetectsAnew) {
   GstHarness* h =
       faceqan_harness(std::string(kCheapScoring) + " detection-interval=3", photo_);
   ASSERT_EQ(gst_harness_push(h, frame(0)), GST_FLOW_OK);  // detected: one face
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  gst_harness_push_event(h, gst_event_new_segment(&segment));
+  flush_and_start_segment(h);
   // The frame after the seek shows no face at all.
   const cv::Mat empty(photo_.size(), photo_.type(), cv::Scalar(128, 128, 128));
   ASSERT_EQ(gst_harness_push(h, make_frame(empty, GST_VIDEO_FORMAT_BGR, 7 * GST_SECOND)),
@@ -254,10 +260,7 @@ TEST_F(FaceQanLifecycle, StopsCleanlyMidStream) {
   ASSERT_EQ(gst_element_set_state(h->element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
   gst_harness_set_src_caps_str(h, frame_caps(photo_, GST_VIDEO_FORMAT_BGR).c_str());
   ASSERT_EQ(gst_harness_push(h, frame(3)), GST_FLOW_OK);
-  std::vector<GstBuffer*> out = drain_to_eos(h);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(GST_BUFFER_PTS(out[0]), 3 * GST_SECOND);
-  gst_buffer_unref(out[0]);
+  expect_only_frame_at(h, 3 * GST_SECOND);
   gst_harness_teardown(h);
 }
 

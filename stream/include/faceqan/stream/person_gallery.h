@@ -11,9 +11,9 @@
 #include <map>
 #include <vector>
 
-#include "tracker.h"
+#include "faceqan/stream/tracker.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // When a track was on screen, in stream nanoseconds (its first and last frame). Two tracks on
 // screen at the same time are two people. Default: unknown (never overlaps anything).
@@ -91,4 +91,4 @@ class PersonGallery {
   std::map<TrackId, TrackId> person_of_;  // track -> person
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

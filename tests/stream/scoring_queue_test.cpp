@@ -1,5 +1,5 @@
 // The scoring queue without GStreamer: order, batching, the latency bound, overload and flushing.
-#include "scoring_queue.h"
+#include "faceqan/stream/scoring_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 using namespace std::chrono_literals;
@@ -147,4 +147,4 @@ TEST(ScoringQueue, DrainWaitsForEverythingQueued) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan

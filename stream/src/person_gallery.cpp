@@ -1,9 +1,9 @@
-#include "person_gallery.h"
+#include "faceqan/stream/person_gallery.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 void TrackSpan::extend(std::uint64_t timestamp) {
   first = std::min(first, timestamp);
@@ -93,4 +93,4 @@ void PersonGallery::clear() {
   person_of_.clear();
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -10,7 +10,7 @@
 
 #include "faceqan/detector_types.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 using TrackId = std::uint32_t;  // 0 is never a track: it means "no track"
 
@@ -67,4 +67,4 @@ class FaceTracker {
   TrackId next_id_ = 1;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "person_gallery.h"
+#include "faceqan/stream/person_gallery.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // A unit vector in 4 dimensions at `degrees` from the first axis, in the plane of the first two.
@@ -178,4 +178,4 @@ TEST(PersonGallery, CosineOfMismatchedOrEmptyEmbeddingsIsZero) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan

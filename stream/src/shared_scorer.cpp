@@ -1,4 +1,4 @@
-#include "shared_scorer.h"
+#include "faceqan/stream/shared_scorer.h"
 
 #include <algorithm>
 #include <deque>
@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 struct SharedScorer::ClientState {
   std::size_t batch_size = 1;
@@ -256,4 +256,4 @@ std::size_t SharedScorer::Client::waiting_faces() const {
   return count;
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -1,10 +1,10 @@
-#include "tracker.h"
+#include "faceqan/stream/tracker.h"
 
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 double intersection_over_union(const cv::Rect2f& a, const cv::Rect2f& b) {
@@ -83,4 +83,4 @@ void FaceTracker::end_all(std::vector<TrackId>* ended) {
   tracks_.clear();
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

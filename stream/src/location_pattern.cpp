@@ -1,11 +1,11 @@
-#include "location_pattern.h"
+#include "faceqan/stream/location_pattern.h"
 
 #include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // A pattern cut at its conversion: the text before and after ("%%" already undone) and the
@@ -97,4 +97,4 @@ std::string with_frame_suffix(const std::string& path) {
   return path.substr(0, dot) + "-frame" + path.substr(dot);
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -1,13 +1,13 @@
-#include "best_frames.h"
+#include "faceqan/stream/best_frames.h"
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <filesystem>
 #include <stdexcept>
 
-#include "location_pattern.h"
+#include "faceqan/stream/location_pattern.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 double seconds(std::uint64_t nanoseconds) {
@@ -102,4 +102,4 @@ void save_best_frame(BestFrame* best, const std::string& pattern, bool save_fram
   }
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

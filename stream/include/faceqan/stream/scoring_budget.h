@@ -11,9 +11,9 @@
 #include <mutex>
 
 #include "faceqan/detector_types.h"
-#include "tracker.h"
+#include "faceqan/stream/tracker.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // Signals computed for every face, at a small fraction of FaceQAN's cost.
 struct CheapSignals {
@@ -84,4 +84,4 @@ class ScoringBudget {
   bool have_token_time_ = false;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

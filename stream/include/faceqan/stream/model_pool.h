@@ -22,7 +22,7 @@
 #include <string>
 #include <utility>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // What tells a file's contents apart without reading them: the path with stat()'s device, inode,
 // size, and modification and change times in nanoseconds. Writing or replacing the file changes
@@ -114,4 +114,4 @@ class ModelPool {
   std::size_t loaded_ = 0, reused_ = 0;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -1,11 +1,11 @@
-#include "scoring_budget.h"
+#include "faceqan/stream/scoring_budget.h"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 // Inter-eye distance of the ArcFace template at 112x112 (about 38 px): larger faces are
@@ -120,4 +120,4 @@ void ScoringBudget::reset() {
   have_token_time_ = false;
 }
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

@@ -33,9 +33,9 @@
 #include <vector>
 
 #include "faceqan/quality.h"
-#include "scoring_queue.h"  // PendingFace
+#include "faceqan/stream/scoring_queue.h"  // PendingFace
 
-namespace faceqan::gst {
+namespace faceqan {
 
 class SharedScorer : public std::enable_shared_from_this<SharedScorer> {
  public:
@@ -147,4 +147,4 @@ class SharedScorer::Client {
   std::shared_ptr<ClientState> state_;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

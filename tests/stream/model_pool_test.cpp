@@ -7,10 +7,10 @@
 #include <fstream>
 #include <thread>
 
-#include "model_pool.h"
+#include "faceqan/stream/model_pool.h"
 #include "test_support.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 struct Model {
@@ -83,4 +83,4 @@ TEST(FileIdentity, ChangesWhenTheFileIsRewrittenWithTheSameSize) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan

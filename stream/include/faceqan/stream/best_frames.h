@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "faceqan/detector_types.h"
-#include "tracker.h"
+#include "faceqan/stream/tracker.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // A track's best face and where it was.
 struct BestFrame {
@@ -76,4 +76,4 @@ class BestFrameSelector {
 // and frame_path. Throws std::runtime_error when a file cannot be written.
 void save_best_frame(BestFrame* best, const std::string& pattern, bool save_frame);
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

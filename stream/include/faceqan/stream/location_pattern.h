@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // Why the pattern is not usable, or nullopt if it is. Accepted: literal text, "%%", and exactly
 // one conversion "%[flags][width]C" with flags from "0-+ #", a width of at most 3 digits, an
@@ -23,4 +23,4 @@ std::string format_location(const std::string& pattern, std::uint32_t track_id);
 // "dir/person-00001.png" -> "dir/person-00001-frame.png" (or "...-frame" without an extension).
 std::string with_frame_suffix(const std::string& path);
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

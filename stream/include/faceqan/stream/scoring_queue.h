@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace faceqan::gst {
+namespace faceqan {
 
 // What happens to a frame that arrives while the queue is full.
 enum class OverloadPolicy {
@@ -271,4 +271,4 @@ class ScoringQueue {
   int draining_ = 0;
 };
 
-}  // namespace faceqan::gst
+}  // namespace faceqan

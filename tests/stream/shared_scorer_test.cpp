@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "shared_scorer.h"
+#include "faceqan/stream/shared_scorer.h"
 
-namespace faceqan::gst {
+namespace faceqan {
 namespace {
 
 using namespace std::chrono_literals;
@@ -364,4 +364,4 @@ TEST(SharedScorer, ManyStreamsFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace faceqan::gst
+}  // namespace faceqan
