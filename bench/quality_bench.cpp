@@ -10,10 +10,16 @@
 //   faceqan-bench-quality [--model PATH] [--device cpu] [--threads 2] [--batches 1,8]
 //                         [--faces 16] [--iterations 5] [--samples 10] [--warmup 1]
 //                         [--precision fp32|tf32|fp16|bf16] [--faces-file F] [--scores-out F]
-//                         [--json-out F]
+//                         [--json-out F] [--images-per-pass 0,1,2,4] [--layouts rule,nchw,nhwc]
+//                         [--rounds 1]
+// --images-per-pass and --layouts (CPU) compare how the attack runs (FaceQanSettings::cpu; 0 and
+// "rule" are the library's rule); every combination is timed at every batch size, and with
+// --rounds R all rows are timed R times in turn and the fastest of each is printed (on a shared
+// machine the rounds spread other load over all rows alike).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -34,6 +40,9 @@ struct Options {
   std::string device = "cpu";
   int threads = 2;
   std::vector<int> batches{1, 8};
+  std::vector<int> images_per_pass{0};
+  std::vector<std::string> layouts{"rule"};
+  int rounds = 1;
   int faces = 16;
   int warmup = 1;
   std::string faces_file, scores_out, json_out;
@@ -48,6 +57,45 @@ std::vector<int> parse_list(const std::string& text) {
   return values;
 }
 
+std::vector<std::string> parse_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (item != "rule" && item != "nchw" && item != "nhwc") throw std::runtime_error("unknown layout " + item);
+    words.push_back(item);
+  }
+  return words;
+}
+
+// "AMD EPYC; avx2 avx512f ... avx512_bf16" from /proc/cpuinfo: every table names its CPU.
+std::string cpu_description() {
+  std::ifstream info("/proc/cpuinfo");
+  std::string line, model = "unknown CPU", extensions;
+  bool have_flags = false;
+  while (std::getline(info, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name" && model == "unknown CPU") model = value;
+    if (key == "flags" && !have_flags) {
+      have_flags = true;
+      std::stringstream words(value);
+      std::string flag;
+      while (words >> flag) {
+        if (flag == "avx" || flag == "avx2" || flag == "fma" || flag.rfind("avx512", 0) == 0 ||
+            flag.rfind("amx", 0) == 0 || flag == "avx_vnni") {
+          extensions += (extensions.empty() ? "" : " ") + flag;
+        }
+      }
+    }
+  }
+  std::string text = model + "; " + (extensions.empty() ? "no AVX" : extensions);
+  if (const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA")) text += "; ONEDNN_MAX_CPU_ISA=" + std::string(cap);
+  return text;
+}
+
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
@@ -55,7 +103,8 @@ Options parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::printf("usage: %s [--model PATH] [--device D] [--threads N] [--batches 1,8] [--faces N]"
                   " [--iterations L] [--samples K] [--warmup N] [--precision P] [--faces-file F]"
-                  " [--scores-out F] [--json-out F]\n", argv[0]);
+                  " [--scores-out F] [--json-out F] [--images-per-pass 0,2] [--layouts rule,nchw,nhwc]"
+                  " [--rounds R]\n", argv[0]);
       std::exit(0);
     }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
@@ -72,6 +121,9 @@ Options parse(int argc, char** argv) {
     else if (flag == "--faces-file") options.faces_file = value;
     else if (flag == "--scores-out") options.scores_out = value;
     else if (flag == "--json-out") options.json_out = value;
+    else if (flag == "--images-per-pass") options.images_per_pass = parse_list(value);
+    else if (flag == "--layouts") options.layouts = parse_words(value);
+    else if (flag == "--rounds") options.rounds = std::max(1, std::stoi(value));
     else throw std::runtime_error("unknown option " + flag);
   }
   return options;
@@ -141,35 +193,60 @@ int main(int argc, char** argv) {
                 options.settings.epsilon, options.settings.iterations, options.settings.samples,
                 options.settings.exponent, faceqan::precision_name(options.settings.precision),
                 options.faces, options.faces_file.empty() ? "synthetic" : options.faces_file.c_str());
-    std::printf("| batch (faces) | faces/s | ms/face | forward passes/face | backward passes/face |\n");
-    std::printf("|---:|---:|---:|---:|---:|\n");
+    std::printf("CPU: %s\n\n", cpu_description().c_str());
+    std::printf("| batch (faces) | images per pass | layout | faces/s | ms/face | forward passes/face | backward passes/face |\n");
+    std::printf("|---:|---:|---|---:|---:|---:|---:|\n");
+    struct Row {
+      int batch, images_per_pass;
+      std::string layout;
+      double best_seconds = 1e300, faces = 0, forward = 0, backward = 0;
+    };
+    std::vector<Row> rows;
     for (int batch : options.batches) {
-      faceqan::FaceQanScorer scorer(model, options.settings);
-      auto run = [&](int count) {
-        for (int start = 0; start < count; start += batch) {
-          std::vector<faceqan::FaceImage> faces;
-          for (int i = start; i < std::min(count, start + batch); ++i) {
-            faces.push_back({pixels[static_cast<size_t>(i)].data(), contract.input_width,
-                             contract.input_height, static_cast<std::uint64_t>(i)});
+      for (int images : options.images_per_pass) {
+        for (const std::string& layout : options.layouts) rows.push_back({batch, images, layout});
+      }
+    }
+    for (int round = 0; round < options.rounds; ++round) {
+      for (Row& row : rows) {
+        faceqan::FaceQanSettings settings = options.settings;
+        settings.cpu.images_per_pass = row.images_per_pass;
+        settings.cpu.channels_last = row.layout == "rule" ? -1 : row.layout == "nhwc" ? 1 : 0;
+        faceqan::FaceQanScorer scorer(model, settings);
+        const int batch = row.batch;
+        auto run = [&](int count) {
+          for (int start = 0; start < count; start += batch) {
+            std::vector<faceqan::FaceImage> faces;
+            for (int i = start; i < std::min(count, start + batch); ++i) {
+              faces.push_back({pixels[static_cast<size_t>(i)].data(), contract.input_width,
+                               contract.input_height, static_cast<std::uint64_t>(i)});
+            }
+            scorer.score(faces);
           }
-          scorer.score(faces);
-        }
-      };
-      run(std::min(options.faces, batch * options.warmup));  // warm-up: allocator, oneDNN kernels
-      const faceqan::ScorerCounters before = scorer.counters();
-      const auto start = std::chrono::steady_clock::now();
-      run(options.faces);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const auto& after = scorer.counters();
-      const double faces = static_cast<double>(after.faces - before.faces);
-      std::printf("| %d | %.2f | %.1f | %.0f | %.0f |\n", batch, faces / seconds, 1000.0 * seconds / faces,
-                  static_cast<double>(after.forward_images - before.forward_images) / faces,
-                  static_cast<double>(after.backward_images - before.backward_images) / faces);
-      std::fflush(stdout);
-      char row[256];
-      std::snprintf(row, sizeof row, "%s{\"batch\": %d, \"faces_per_s\": %.6g, \"ms_per_face\": %.6g}",
-                    json.size() > 1 ? ", " : "", batch, faces / seconds, 1000.0 * seconds / faces);
-      json += row;
+        };
+        run(std::min(options.faces, batch * options.warmup));  // warm-up: allocator, oneDNN kernels
+        const faceqan::ScorerCounters before = scorer.counters();
+        const auto start = std::chrono::steady_clock::now();
+        run(options.faces);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto& after = scorer.counters();
+        row.faces = static_cast<double>(after.faces - before.faces);
+        row.forward = static_cast<double>(after.forward_images - before.forward_images) / row.faces;
+        row.backward = static_cast<double>(after.backward_images - before.backward_images) / row.faces;
+        row.best_seconds = std::min(row.best_seconds, seconds);
+        if (round + 1 < options.rounds) continue;
+        const double rate = row.faces / row.best_seconds;
+        const std::string images = row.images_per_pass > 0 ? std::to_string(row.images_per_pass) : "rule";
+        std::printf("| %d | %s | %s | %.2f | %.1f | %.0f | %.0f |\n", batch, images.c_str(), row.layout.c_str(),
+                    rate, 1000.0 / rate, row.forward, row.backward);
+        std::fflush(stdout);
+        char text[320];
+        std::snprintf(text, sizeof text,
+                      "%s{\"batch\": %d, \"images_per_pass\": %d, \"layout\": \"%s\", \"faces_per_s\": %.6g, "
+                      "\"ms_per_face\": %.6g}",
+                      json.size() > 1 ? ", " : "", batch, row.images_per_pass, row.layout.c_str(), rate, 1000.0 / rate);
+        json += text;
+      }
     }
     if (!options.json_out.empty()) std::ofstream(options.json_out) << json << "]\n";
     if (!options.scores_out.empty()) {

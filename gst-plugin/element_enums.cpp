@@ -37,6 +37,10 @@ GType precision_enum_type() {
       {static_cast<gint>(Precision::kBFloat16),
        "The network in bfloat16 (CUDA on Ampere or later; CPUs with oneDNN bfloat16 support)",
        "bf16"},
+      {static_cast<gint>(Precision::kAuto),
+       "bf16 where the device has native bfloat16 (AVX512_BF16/AMX CPUs, Ampere or later GPUs), "
+       "fp32 elsewhere; the choice is logged at INFO",
+       "auto"},
       {0, nullptr, nullptr}};
   return register_enum_once(&type, "GstFaceQanPrecision", values);
 }

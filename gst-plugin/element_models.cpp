@@ -56,7 +56,11 @@ std::shared_ptr<SharedScorer> make_scorer(const ModelFiles& files, const Setting
   info.input_width = size.width;
   info.input_height = size.height;
   info.description = "recognizer " + recognizer->source() + " on " + recognizer->device() +
-                     ", seed " + std::to_string(scorer->seed());
+                     ", seed " + std::to_string(scorer->seed()) + ", precision " +
+                     faceqan::precision_name(scorer->settings().precision);
+  const faceqan::BatchSizeChoice batch = faceqan::auto_batch_size(*scorer);
+  info.auto_batch_size = static_cast<std::size_t>(batch.faces);
+  info.auto_batch_reason = batch.reason;
   // Only the scorer's worker thread calls this.
   return std::make_shared<SharedScorer>(
       [scorer, size](const std::vector<PendingFace>& faces) {

@@ -321,7 +321,7 @@ void submit_batch(GstElement* element, State& st, const Settings& s, Queue::Batc
   owners.generation = batch.generation;
   owners.owners = std::move(batch.owners);
   const std::size_t count = batch.faces.size();
-  st.client->set_batch_size(s.queue.batch_size);
+  st.client->set_batch_size(resolved_limits(s.queue, st.auto_batch_size.load()).batch_size);
   // The client closes (no more calls of this) before the queue and the shared state go.
   auto done = [element, &st, owners = std::move(owners), count](SharedScorer::Outcome outcome) {
     SharedState& shared = *st.shared;

@@ -30,7 +30,9 @@ constexpr guint kDefaultIterations = 5, kMinIterations = 1, kMaxIterations = 100
 constexpr guint kDefaultSamples = 10, kMinSamples = 2, kMaxSamples = 256;
 constexpr guint kDefaultExponent = 5, kMinExponent = 1, kMaxExponent = 100;
 constexpr gint64 kDefaultSeed = faceqan::kDefaultSeed, kMinSeed = -1, kMaxSeed = G_MAXINT64;
-constexpr guint kDefaultBatchSize = 8, kMinBatchSize = 1, kMaxBatchSize = 256;
+// batch-size 0 is auto: faceqan::auto_batch_size for the device in use (resolved at start).
+constexpr guint kAutoBatchSize = 0;
+constexpr guint kDefaultBatchSize = kAutoBatchSize, kMinBatchSize = 0, kMaxBatchSize = 256;
 constexpr guint kDefaultMaxLatency = 200, kMaxMaxLatency = 60000;  // milliseconds
 // Frames wait in the element for their own faces' scores: the queue must hold about one
 // scoring's time of video (0.6-1.3 s at the paper's settings on 2 cores, plus max-latency) so

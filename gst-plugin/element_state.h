@@ -184,10 +184,18 @@ struct SharedState {
 };
 
 // Everything an element instance owns besides its pads.
+// The queue's limits with batch-size=0 (auto) replaced by the scorer's choice.
+inline QueueLimits resolved_limits(QueueLimits limits, std::size_t auto_batch_size) {
+  if (limits.batch_size == kAutoBatchSize) limits.batch_size = auto_batch_size > 0 ? auto_batch_size : 1;
+  return limits;
+}
+
 struct State {
   Settings settings;  // under the object lock
   Models models;      // the state changes'
   Queue queue;        // the element's lifetime; internally locked
+  // What batch-size=0 (auto) means with the scorer in use; set at READY->PAUSED.
+  std::atomic<std::size_t> auto_batch_size{1};
   std::unique_ptr<SharedState> shared;  // from the first READY->PAUSED on
   std::unique_ptr<InputState> input;    // READY->PAUSED to PAUSED->READY
   std::unique_ptr<OutputState> output;  // READY->PAUSED to PAUSED->READY

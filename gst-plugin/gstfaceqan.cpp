@@ -141,6 +141,10 @@ using faceqan::gst::Invalidates;
 using faceqan::gst::ModelFiles;
 using faceqan::gst::Models;
 using faceqan::gst::OutputState;
+using faceqan::QueueLimits;
+using faceqan::SharedScorer;
+using faceqan::gst::kAutoBatchSize;
+using faceqan::gst::resolved_limits;
 using faceqan::gst::QueuedItem;
 using faceqan::gst::Settings;
 using faceqan::gst::SharedState;
@@ -264,7 +268,9 @@ static void gst_faceqan_set_property(GObject* object, guint prop_id, const GValu
   const Invalidates invalidates = faceqan::gst::set_property(object, s, prop_id, value, pspec);
   const faceqan::QueueLimits limits = s.queue;
   GST_OBJECT_UNLOCK(self);
-  if (invalidates == Invalidates::kQueueLimits) self->state->queue.set_limits(limits);
+  if (invalidates == Invalidates::kQueueLimits) {
+    self->state->queue.set_limits(resolved_limits(limits, self->state->auto_batch_size.load()));
+  }
 }
 
 static void gst_faceqan_get_property(GObject* object, guint prop_id, GValue* value,
@@ -377,8 +383,16 @@ static bool start(GstFaceQan* self) {
   st.shared = std::make_unique<SharedState>(s);
   st.input = std::make_unique<InputState>(s);
   st.output = std::move(output);
-  st.queue.set_limits(s.queue);
-  st.client = st.models.scorer->connect(s.queue.batch_size);
+  const SharedScorer::Info& scorer_info = st.models.scorer->info();
+  st.auto_batch_size = scorer_info.auto_batch_size;
+  const QueueLimits limits = resolved_limits(s.queue, scorer_info.auto_batch_size);
+  if (s.queue.batch_size == kAutoBatchSize) {
+    GST_INFO_OBJECT(self, "batch-size %zu (%s)", limits.batch_size,
+                    scorer_info.auto_batch_reason.c_str());
+  }
+  GST_INFO_OBJECT(self, "scorer: %s", scorer_info.description.c_str());
+  st.queue.set_limits(limits);
+  st.client = st.models.scorer->connect(limits.batch_size);
   return true;
 }
 

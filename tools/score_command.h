@@ -11,8 +11,8 @@ struct ScoreOptions {
   std::string recognizer;  // empty: the default model on the model path
   FaceQanSettings faceqan;  // epsilon, -l, -k, -p, --seed; the precision is parsed from `precision`
   std::string device = "auto";
-  std::string precision = "fp32";  // fp32|tf32|fp16|bf16
-  int batch_size = 8;
+  std::string precision = "fp32";  // fp32|tf32|fp16|bf16|auto
+  std::string batch_size = "auto";  // auto (faceqan::auto_batch_size) or a whole number
   int threads = 0;
   std::string output;
   bool detect = false;  // detect and align even images already at the model's input size

@@ -4,7 +4,10 @@ that code behaves: one face at a time, a batch of k noisy copies, fp32 on the CP
 left trainable (weight gradients are computed on every backward pass), the clean embedding kept in
 the autograd graph, every iteration's backward pass run (the last one too), no flush-to-zero.
 
-It is a yardstick for bench/compare_reference.sh, not part of the product. Two deliberate
+It is a yardstick for bench/compare_reference.sh, not part of the product. With --careful it is the
+second yardstick: what a careful PyTorch user would write with the same loop, the model's parameters
+frozen (no weight gradients) and torch.set_flush_denormal(True) (subnormal floats flushed to zero, on
+the main thread and on the intra-op threads torch starts after it: they inherit the mode). Two deliberate
 departures from the reference, both so that scores can be compared with the project's:
   * the noise comes from torch.rand((k,3,H,W), generator) * 2eps - eps with the generator seeded by
     face_seed(seed, key), exactly as quality/src/faceqan_scorer.cpp draws it (the reference draws
@@ -130,12 +133,18 @@ def main():
     parser.add_argument("--output", help="JSON file (default: stdout)")
     parser.add_argument("--flush-denormal", action="store_true",
                         help="not the reference: flush subnormals to zero, as the project does (to measure the effect)")
+    parser.add_argument("--careful", action="store_true",
+                        help="the careful yardstick: parameters frozen and --flush-denormal")
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
+    if args.careful:
+        args.flush_denormal = True
     if args.flush_denormal:
-        torch.set_flush_denormal(True)
+        torch.set_flush_denormal(True)  # before the intra-op threads exist, so that they inherit it
+    torch.set_num_threads(args.threads)
     model, (height, width) = load_model(args.model)
+    if args.careful:
+        model.requires_grad_(False)
     images = [load_image(path) for path in args.images]
     for path, image in zip(args.images, images):
         if tuple(image.shape[1:]) != (height, width):
@@ -157,7 +166,7 @@ def main():
     report = {
         "settings": {"epsilon": args.epsilon, "l": args.iterations, "k": args.samples, "p": args.exponent,
                      "seed": args.seed, "threads": torch.get_num_threads(), "torch": torch.__version__,
-                     "flush_denormal": bool(args.flush_denormal)},
+                     "flush_denormal": bool(args.flush_denormal), "careful": bool(args.careful)},
         "seconds": seconds, "faces": len(results),
         "forward_images": counters.forward_images, "backward_images": counters.backward_images,
         "results": results,

@@ -31,6 +31,7 @@ const char* precision_name(Precision precision) {
     case Precision::kTF32: return "tf32";
     case Precision::kFloat16: return "fp16";
     case Precision::kBFloat16: return "bf16";
+    case Precision::kAuto: return "auto";
   }
   return "?";
 }
@@ -40,7 +41,8 @@ Precision parse_precision(const std::string& text) {
   if (text == "tf32") return Precision::kTF32;
   if (text == "fp16" || text == "float16" || text == "half") return Precision::kFloat16;
   if (text == "bf16" || text == "bfloat16") return Precision::kBFloat16;
-  reject("unknown precision '" + text + "': use fp32, tf32, fp16 or bf16");
+  if (text == "auto") return Precision::kAuto;
+  reject("unknown precision '" + text + "': use fp32, tf32, fp16, bf16 or auto");
 }
 
 FaceQuality aggregate_quality(const std::vector<double>& similarities, double symmetry, int exponent) {

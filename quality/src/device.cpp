@@ -7,7 +7,10 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -62,6 +65,49 @@ void set_cpu_threads(int threads) {
 }
 
 int cpu_threads() { return at::get_num_threads(); }
+
+namespace {
+
+// oneDNN's ISA cap from the environment, upper-cased ("" when not set).
+std::string onednn_isa_cap() {
+  for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') continue;
+    std::string isa(value);
+    std::transform(isa.begin(), isa.end(), isa.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return isa;
+  }
+  return "";
+}
+
+}  // namespace
+
+bool onednn_uses_avx512() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const bool hardware = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl");
+#else
+  const bool hardware = false;
+#endif
+  const std::string cap = onednn_isa_cap();
+  return hardware && (cap.empty() || cap == "ALL" || cap.rfind("AVX512", 0) == 0);
+}
+
+bool cpu_has_native_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const bool hardware = __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+  const bool hardware = false;  // other architectures: not detected here, so fp32
+#endif
+  if (!hardware) return false;
+  // oneDNN's own cap (the ISA names of oneDNN 2.x): below AVX512_CORE_BF16 it would emulate
+  // bfloat16 or refuse it, so "auto" stays fp32 there.
+  const std::string cap = onednn_isa_cap();
+  return cap.empty() || cap == "ALL" || cap == "AVX512_CORE_BF16" || cap.rfind("AVX512_CORE_AMX", 0) == 0;
+}
 
 void flush_subnormals_on_compute_threads() {
   // The attack's loss, mean(1 - cos) with cos near 1, sends tiny gradients backwards through the

@@ -8,8 +8,9 @@
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
-#include <algorithm>
+#include <ATen/detail/CUDAHooksInterface.h>
 
+#include <algorithm>
 #include <random>
 
 #include "faceqan/network.h"
@@ -61,13 +62,78 @@ at::Tensor upload(const at::Tensor& host, const c10::Device& device) {
   return source.to(device, /*non_blocking=*/true);
 }
 
+// The CPU rule (docs/PERFORMANCE.md, "How the attack runs on a CPU"): channels-last activations,
+// and sub-batches of up to five noisy copies per thread where oneDNN runs AVX-512 kernels, two
+// elsewhere. Measured convolution by convolution (bench/cpu_convolution_layouts.py, which resists
+// other load) and whole (faceqan-bench-quality --images-per-pass --layouts) on an AVX-512 CPU and
+// with oneDNN capped at AVX2: channels last is faster at every sub-batch size on both paths and
+// avoids oneDNN's slow NCHW path at 4 or more images per pass; per image, AVX-512 convolutions
+// are fastest at 4-8 images per pass and AVX2 ones at 2 (3 and more fall out of its caches).
+constexpr int kRuleImagesPerPassAvx512 = 5;
+constexpr int kRuleImagesPerPassOther = 2;
+constexpr bool kRuleChannelsLast = true;
+
+struct CpuPlan {
+  int images_per_pass;
+  bool channels_last;
+};
+
+CpuPlan cpu_plan(const CpuExecution& requested) {
+  const int rule = onednn_uses_avx512() ? kRuleImagesPerPassAvx512 : kRuleImagesPerPassOther;
+  return {requested.images_per_pass > 0 ? requested.images_per_pass : rule,
+          requested.channels_last < 0 ? kRuleChannelsLast : requested.channels_last != 0};
+}
+
+Precision resolve_auto_precision(const c10::Device& device) {
+  if (device.is_cpu()) return cpu_has_native_bf16() ? Precision::kBFloat16 : Precision::kFloat32;
+  return at::detail::getCUDAHooks().supportsBFloat16ConvolutionWithCuDNNv8() ? Precision::kBFloat16
+                                                                            : Precision::kFloat32;
+}
+
 }  // namespace
+
+BatchSizeChoice auto_batch_size(const FaceQanScorer& scorer) {
+  const RecognitionModel::Impl& net = scorer.model().impl();
+  if (!net.device.is_cpu()) {
+    return {32, "auto: 32 faces per pass on " + net.device.str() + " (enough copies to fill a GPU)"};
+  }
+  // The fewest faces whose copies fill every thread's sub-batches exactly: no thread waits for
+  // another, and no sub-batch runs short (a pass of fewer images costs more per image).
+  const int k = scorer.settings().samples;
+  const int threads = can_run_side_by_side() ? std::max(1, cpu_threads()) : 1;
+  const int per_pass = cpu_plan(scorer.settings().cpu).images_per_pass;
+  int faces = 1;
+  while ((faces * k) % (threads * per_pass) != 0 && faces < threads * per_pass) ++faces;
+  return {faces, "auto: " + std::to_string(faces) + (faces == 1 ? " face" : " faces") +
+                     " on the CPU (" + std::to_string(faces * k) + " noisy copies fill " +
+                     std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " x " +
+                     std::to_string(per_pass) + " images per pass)"};
+}
+
+BatchSizeChoice choose_batch_size(const std::string& text, const FaceQanScorer& scorer) {
+  if (text == "auto" || text.empty()) return auto_batch_size(scorer);
+  std::size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 1 || value > 100000) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "batch size must be auto or a whole number from 1 to 100000, got '" + text + "'");
+  }
+  return {static_cast<int>(value), "set explicitly"};
+}
 
 FaceQanScorer::FaceQanScorer(std::shared_ptr<RecognitionModel> model, FaceQanSettings settings)
     : model_(std::move(model)), settings_(settings) {
   if (!model_) throw Error(ErrorCode::kInvalidArgument, "FaceQanScorer needs a recognition model");
   settings_.validate();
   seed_ = settings_.seed == kRandomSeed ? draw_seed() : settings_.seed;
+  if (settings_.precision == Precision::kAuto) {
+    settings_.precision = resolve_auto_precision(model_->impl().device);
+  }
   model_->impl().check_precision(settings_.precision);
 }
 
@@ -114,19 +180,23 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   // own copies), so on the CPU the copies are split into one contiguous chunk per compute thread
   // and the chunks run side by side, each single-threaded. That beats splitting every layer over
   // the threads, which costs an OpenMP barrier per layer (on the 2-core development machine two
-  // threads that way were 3x slower than one). On a GPU: one chunk.
+  // threads that way were 3x slower than one). Each thread then takes its chunk a sub-batch of a
+  // few copies at a time through all l steps: a sub-batch's activations (kept for the backward
+  // pass) stay in the core's caches, where a whole chunk's (tens of MB at batch 8) would not; and
+  // the activations are channels last, which oneDNN's convolutions read and write without
+  // reordering. On a GPU: one chunk, one sub-batch.
   // The noisy copies, clamped to [-1, 1] as the reference does; float32 on any device, so the
   // same as the CPU's result bit for bit.
-  const at::Tensor copies = (clean.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
+  const bool cpu = net.device.is_cpu();
+  const CpuPlan plan = cpu_plan(settings_.cpu);
+  at::Tensor copies = (clean.unsqueeze(1) + noise).clamp(-1.0, 1.0).flatten(0, 1);
+  if (cpu && plan.channels_last) copies = copies.contiguous(at::MemoryFormat::ChannelsLast);
   const int64_t copy_count = n * k;
-  const int64_t chunks = net.device.is_cpu() && can_run_side_by_side()
-                             ? std::min<int64_t>(at::get_num_threads(), copy_count)
-                             : 1;
+  const int64_t chunks =
+      cpu && can_run_side_by_side() ? std::min<int64_t>(at::get_num_threads(), copy_count) : 1;
   at::Tensor similarities =
       at::empty({l, copy_count}, at::TensorOptions().dtype(at::kFloat).device(net.device));
-  const auto attack_chunk = [&](int64_t chunk) {
-    const int64_t begin = copy_count * chunk / chunks, end = copy_count * (chunk + 1) / chunks;
-    if (begin == end) return;
+  const auto attack = [&](int64_t begin, int64_t end) {
     const c10::AutoGradMode grad_mode(true);  // a thread-local mode: new threads need it too
     const at::Tensor target = base_per_copy.slice(0, begin, end);
     at::Tensor batch = copies.slice(0, begin, end);
@@ -161,6 +231,16 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
         gradient = torch::autograd::grad({embeddings}, {batch}, {scaled})[0];
       }
       batch = (batch.detach() + eps * gradient.sign()).clamp(-1.0, 1.0);
+    }
+  };
+  const auto attack_chunk = [&](int64_t chunk) {
+    const int64_t begin = copy_count * chunk / chunks, end = copy_count * (chunk + 1) / chunks;
+    if (begin == end) return;
+    // Sub-batches of at most images_per_pass copies, as even in size as they can be.
+    const int64_t size = end - begin;
+    const int64_t passes = cpu ? (size + plan.images_per_pass - 1) / plan.images_per_pass : 1;
+    for (int64_t pass = 0; pass < passes; ++pass) {
+      attack(begin + size * pass / passes, begin + size * (pass + 1) / passes);
     }
   };
   run_side_by_side(chunks, attack_chunk);

@@ -101,7 +101,8 @@ c10::ScalarType precision_dtype(Precision precision) {
     case Precision::kFloat16: return at::kHalf;
     case Precision::kBFloat16: return at::kBFloat16;
     case Precision::kFloat32:
-    case Precision::kTF32: break;
+    case Precision::kTF32:
+    case Precision::kAuto: break;  // resolved by the scorer before it gets here
   }
   return at::kFloat;
 }

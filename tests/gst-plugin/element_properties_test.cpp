@@ -104,5 +104,25 @@ TEST_F(FaceQanProperties, AnEmptyDeviceMeansTheDefault) {
   g_free(device);
 }
 
+// batch-size starts at 0, auto (the scorer's choice for its device, resolved at start), and
+// precision offers auto (bf16 only with native bfloat16) while fp32 stays the default.
+TEST_F(FaceQanProperties, BatchSizeDefaultsToAutoAndPrecisionOffersAuto) {
+  guint batch_size = 99;
+  g_object_get(element_, "batch-size", &batch_size, nullptr);
+  EXPECT_EQ(batch_size, 0u);
+  GParamSpec* batch = g_object_class_find_property(G_OBJECT_GET_CLASS(element_), "batch-size");
+  ASSERT_NE(batch, nullptr);
+  EXPECT_NE(std::string(g_param_spec_get_blurb(batch)).find("0: auto"), std::string::npos);
+  GParamSpec* precision = g_object_class_find_property(G_OBJECT_GET_CLASS(element_), "precision");
+  ASSERT_NE(precision, nullptr);
+  GEnumClass* values = G_PARAM_SPEC_ENUM(precision)->enum_class;
+  ASSERT_NE(g_enum_get_value_by_nick(values, "auto"), nullptr);
+  EXPECT_STREQ(g_enum_get_value(values, G_PARAM_SPEC_ENUM(precision)->default_value)->value_nick, "fp32");
+  gst_util_set_object_arg(G_OBJECT(element_), "precision", "auto");
+  gint chosen = -1;
+  g_object_get(element_, "precision", &chosen, nullptr);
+  EXPECT_EQ(chosen, g_enum_get_value_by_nick(values, "auto")->value);
+}
+
 }  // namespace
 }  // namespace faceqan::test

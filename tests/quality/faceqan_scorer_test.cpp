@@ -6,6 +6,7 @@
 #include "face_images.h"
 #include "faceqan/model_io.h"
 #include "faceqan/model_paths.h"
+#include "faceqan/network.h"  // can_run_side_by_side
 #include "faceqan/quality.h"
 #include "test_support.h"
 
@@ -94,6 +95,56 @@ TEST_F(FaceQanTest, ResultDoesNotDependOnBatchCompanions) {
     EXPECT_NEAR(together[i].quality, alone[i].quality, 1e-5) << i;
     EXPECT_NEAR(together[i].mean_similarity, alone[i].mean_similarity, 1e-5) << i;
     EXPECT_NEAR(together[i].symmetry, alone[i].symmetry, 1e-5) << i;
+  }
+}
+
+// The CPU's sub-batches and channels-last layout (the rule) give the scores of the whole chunk in
+// NCHW (how the attack ran before), to the last digits of float32 sums.
+TEST_F(FaceQanTest, CpuSubBatchesAndLayoutDoNotChangeScores) {
+  const auto faces = lfw_faces(2);
+  FaceQanSettings whole_nchw = cheap();
+  whole_nchw.cpu.images_per_pass = 1000;
+  whole_nchw.cpu.channels_last = 0;
+  FaceQanSettings one_nhwc = cheap();
+  one_nhwc.cpu.images_per_pass = 1;
+  one_nhwc.cpu.channels_last = 1;
+  const auto reference = score_all(faces, whole_nchw, 2);
+  for (const FaceQanSettings& settings : {cheap(), one_nhwc}) {
+    const auto results = score_all(faces, settings, 2);
+    ASSERT_EQ(results.size(), faces.size());
+    for (size_t i = 0; i < faces.size(); ++i) {
+      EXPECT_NEAR(results[i].quality, reference[i].quality, 1e-5) << i;
+      EXPECT_NEAR(results[i].mean_similarity, reference[i].mean_similarity, 1e-5) << i;
+      EXPECT_NEAR(results[i].std_similarity, reference[i].std_similarity, 1e-5) << i;
+    }
+  }
+}
+
+// batch-size auto: on the CPU the fewest faces whose copies fill every thread's sub-batches
+// exactly; an explicit number wins; anything else is a clear error.
+TEST_F(FaceQanTest, BatchSizeAutoFillsSubBatchesAndExplicitWins) {
+  const int threads = can_run_side_by_side() ? 2 : 1;
+  FaceQanSettings settings = cheap();
+  settings.samples = 3;
+  settings.cpu.images_per_pass = 2;
+  FaceQanScorer odd(model_, settings);  // 3 copies per face, 2 threads x 2 per pass: 4 faces
+  EXPECT_EQ(choose_batch_size("auto", odd).faces, threads == 2 ? 4 : 2);
+  EXPECT_NE(choose_batch_size("auto", odd).reason.find("auto"), std::string::npos);
+  settings.samples = 10;
+  settings.cpu.images_per_pass = 5;
+  FaceQanScorer paper(model_, settings);  // 10 copies fill 2 x 5
+  EXPECT_EQ(auto_batch_size(paper).faces, 1);
+  const BatchSizeChoice explicit_choice = choose_batch_size("6", paper);
+  EXPECT_EQ(explicit_choice.faces, 6);
+  EXPECT_EQ(explicit_choice.reason, "set explicitly");
+  for (const char* bad : {"0", "-2", "eight", "8x"}) {
+    try {
+      choose_batch_size(bad, paper);
+      FAIL() << "batch size '" << bad << "' accepted";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(error.what()).find(bad), std::string::npos) << error.what();
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <numeric>
 
@@ -240,11 +241,37 @@ INSTANTIATE_TEST_SUITE_P(Cpu, LowerPrecision,
                          ::testing::Values(Precision::kBFloat16, Precision::kFloat16, Precision::kTF32),
                          [](const auto& info) { return std::string(precision_name(info.param)); });
 
+// precision=auto: bf16 exactly where the CPU has native bfloat16 that oneDNN may use, fp32
+// elsewhere (ONEDNN_MAX_CPU_ISA=AVX2 makes it fp32 on any CPU); the scorer says which it chose.
+TEST(PrecisionAuto, ResolvesToBf16OnlyWithNativeBf16) {
+  set_cpu_threads(1);
+  const auto model = load_recognition_model(model_file(kDefaultRecognitionModel), "cpu");
+  FaceQanSettings settings = small();
+  settings.precision = Precision::kAuto;
+  FaceQanScorer scorer(model, settings);
+  const Precision expected = cpu_has_native_bf16() ? Precision::kBFloat16 : Precision::kFloat32;
+  EXPECT_EQ(scorer.settings().precision, expected);
+  std::printf("precision auto on this CPU: %s\n", precision_name(scorer.settings().precision));
+  const auto faces = lfw_faces(1);
+  const auto result = scorer.score({faces[0].view(0)});
+  ASSERT_EQ(result.size(), 1u);
+  EXPECT_TRUE(std::isfinite(result[0].quality));
+
+  // oneDNN capped below AVX512_CORE_BF16: no native bf16 for it, whatever the CPU.
+  const char* before = std::getenv("ONEDNN_MAX_CPU_ISA");
+  const std::string saved = before ? before : "";
+  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+  EXPECT_FALSE(cpu_has_native_bf16());
+  if (before) setenv("ONEDNN_MAX_CPU_ISA", saved.c_str(), 1); else unsetenv("ONEDNN_MAX_CPU_ISA");
+}
+
 TEST(PrecisionNames, RoundTripAndUnknownIsAnError) {
   for (Precision p : {Precision::kFloat32, Precision::kTF32, Precision::kFloat16, Precision::kBFloat16}) {
     EXPECT_EQ(parse_precision(precision_name(p)), p);
   }
   EXPECT_EQ(parse_precision("bfloat16"), Precision::kBFloat16);
+  EXPECT_EQ(parse_precision("auto"), Precision::kAuto);
+  EXPECT_STREQ(precision_name(Precision::kAuto), "auto");
   EXPECT_EQ(FaceQanSettings{}.precision, Precision::kFloat32);
   try {
     parse_precision("int8");

@@ -66,6 +66,26 @@ TEST(Cli, WritesCsvWhenAskedTo) {
   EXPECT_NE(row.find("003.jpg"), std::string::npos) << row;
 }
 
+// --batch-size defaults to auto and says what it chose; an explicit value wins and is used
+// silently; --precision auto says which precision it resolved to.
+TEST(Cli, BatchSizeAutoSaysWhatItChoseAndExplicitWins) {
+  auto result = run_faceqan("score -l 1 -k 3 --threads 2 " + lfw("001.jpg") + " " + lfw("002.jpg"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.err.find("batch size "), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find(" (auto: "), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("precision fp32"), std::string::npos) << result.err;
+  result = run_faceqan("score -l 1 -k 3 --threads 2 --batch-size 1 " + lfw("001.jpg"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.err.find("batch size"), std::string::npos) << result.err;
+  result = run_faceqan("score -l 1 -k 2 --threads 2 --batch-size 1 --precision auto " + lfw("001.jpg"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_TRUE(result.err.find("precision bf16") != std::string::npos ||
+              result.err.find("precision fp32") != std::string::npos) << result.err;
+  result = run_faceqan("score --batch-size none " + lfw("001.jpg"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.err.find("batch-size"), std::string::npos) << result.err;
+}
+
 TEST(Cli, BadParametersAreClearErrors) {
   for (const auto& [flags, word] : std::vector<std::pair<std::string, std::string>>{
            {"--samples 1", "samples"}, {"--iterations 0", "iterations"},

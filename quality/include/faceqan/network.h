@@ -75,6 +75,10 @@ std::shared_ptr<RecognitionModel> make_recognition_model(std::unique_ptr<Embeddi
 // device.cpp for why). Cheap; called before every scoring pass.
 void flush_subnormals_on_compute_threads();
 
+// Whether oneDNN runs its AVX-512 kernels here: the CPU has AVX-512 F/BW/VL and
+// ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA), if set, is ALL or an AVX512 level.
+bool onednn_uses_avx512();
+
 // Runs task(0), ..., task(count - 1) side by side, one per thread (the caller runs task 0), each
 // with LibTorch's CPU operations single-threaded; rethrows the first exception after all ended.
 // Sequential on the caller when count <= 1 or no OpenMP runtime is loaded

@@ -72,15 +72,36 @@ constexpr std::int64_t kRandomSeed = -1;
 //              LibTorch has no half-precision convolutions and the scorer says so).
 //   kBFloat16: the network's weights and activations in bfloat16 (CUDA on Ampere or later; on the
 //              CPU where oneDNN supports it, for example with AVX-512).
+//   kAuto:     opt-in: kBFloat16 where the device has native bfloat16 arithmetic (a CPU with
+//              AVX512_BF16 or AMX-BF16 that oneDNN may use, i.e. not capped below it by
+//              ONEDNN_MAX_CPU_ISA; a GPU whose cuDNN runs bfloat16 convolutions), else kFloat32. The
+//              scorer resolves it when it is made (settings().precision then says which).
 // A precision the device cannot run is refused when the scorer is made: Error(kDeviceUnavailable)
-// naming the precision and the device. Nothing falls back silently.
-enum class Precision { kFloat32, kTF32, kFloat16, kBFloat16 };
+// naming the precision and the device. Nothing falls back silently (kAuto chooses; it never
+// falls back after a failure).
+enum class Precision { kFloat32, kTF32, kFloat16, kBFloat16, kAuto };
 
-// "fp32", "tf32", "fp16", "bf16".
+// "fp32", "tf32", "fp16", "bf16", "auto".
 const char* precision_name(Precision precision);
-// Parses "fp32"|"float32", "tf32", "fp16"|"float16"|"half", "bf16"|"bfloat16";
+// Parses "fp32"|"float32", "tf32", "fp16"|"float16"|"half", "bf16"|"bfloat16", "auto";
 // throws Error(kInvalidArgument) for anything else.
 Precision parse_precision(const std::string& text);
+
+// Whether this CPU has native bfloat16 arithmetic that oneDNN may use (AVX512_BF16 or AMX-BF16,
+// and ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA, if set, not below AVX512_CORE_BF16).
+bool cpu_has_native_bf16();
+
+// How the attack runs on a CPU: left at 0/-1, the rule measured in docs/PERFORMANCE.md (on the
+// AVX-512 and the AVX2 code paths of oneDNN); benchmarks set them to compare alternatives.
+// Neither changes the scores beyond the last digits of float32 sums.
+struct CpuExecution {
+  // Noisy copies that go through the network together on one thread (its sub-batch); each
+  // thread runs all l steps of one sub-batch before the next. 0: the rule (up to 5 where oneDNN
+  // runs AVX-512 kernels, 2 elsewhere).
+  int images_per_pass = 0;
+  // The network's activations on the CPU: -1 the rule (channels last), 0 NCHW, 1 channels last.
+  int channels_last = -1;
+};
 
 // FaceQAN's parameters (Babnik, Peer, Struc, ICPR 2022). Defaults are the paper's.
 struct FaceQanSettings {
@@ -90,6 +111,7 @@ struct FaceQanSettings {
   int exponent = 5;        // p: the final power, >= 1
   std::int64_t seed = kDefaultSeed;
   Precision precision = Precision::kFloat32;  // the network's number format (not the paper's)
+  CpuExecution cpu;                           // CPU sub-batches and layout (not the paper's)
 
   // Throws Error(kInvalidArgument) naming the first bad parameter.
   void validate() const;
@@ -156,6 +178,24 @@ struct ScorerCounters {
   std::uint64_t backward_images = 0;  // images through a backward pass
 };
 
+class FaceQanScorer;
+
+// "batch-size auto": the number of faces per score() call that is fastest on the scorer's device.
+//   CPU: the fewest faces whose n*k noisy copies fill every thread's sub-batches (CpuExecution)
+//        exactly (at most threads * images per pass faces): 1 face at the paper's k = 10 on 2
+//        threads with AVX-512 (5 images per pass), 2 with AVX2 (2 per pass). Beyond that a larger
+//        batch only delays every face's result (docs/PERFORMANCE.md).
+//   CUDA: 32 faces (320 images per pass at k = 10): enough to fill a GPU; bounded by the memory of
+//        the backward pass.
+struct BatchSizeChoice {
+  int faces = 1;
+  std::string reason;  // what was chosen and why, for the CLI's and the element's log
+};
+BatchSizeChoice auto_batch_size(const FaceQanScorer& scorer);
+// Parses a batch size: "auto" (auto_batch_size) or a whole number >= 1 (used as given, with the
+// reason "set explicitly"); throws Error(kInvalidArgument) for anything else.
+BatchSizeChoice choose_batch_size(const std::string& text, const FaceQanScorer& scorer);
+
 // Scores aligned faces with FaceQAN. Not thread-safe: use one scorer per thread, or serialise.
 class FaceQanScorer {
  public:
@@ -170,6 +210,7 @@ class FaceQanScorer {
   // Each face's result depends only on its pixels, its key and the seed.
   std::vector<FaceQuality> score(const std::vector<FaceImage>& faces);
 
+  // The settings in use: precision kAuto is resolved to the one chosen.
   const FaceQanSettings& settings() const { return settings_; }
   std::int64_t seed() const { return seed_; }  // the seed in use (drawn when settings.seed == -1)
   const RecognitionModel& model() const { return *model_; }

@@ -45,8 +45,10 @@ class StrideOneConvolution : public torch::autograd::Function<StrideOneConvoluti
                                                  torch::autograd::variable_list gradients) {
     const std::vector<int64_t> padding = context->saved_data["padding"].toIntVector();
     const std::vector<int64_t> ones(padding.size(), 1);
+    // In the gradient's own layout (channels last where the scorer runs the network that way:
+    // oneDNN then reads and writes it without reordering).
     const at::Tensor input_gradient = at::mkldnn_convolution(
-        gradients[0].contiguous(), context->saved_data["weight"].toTensor(), {}, padding, ones,
+        gradients[0].contiguous(gradients[0].suggest_memory_format()), context->saved_data["weight"].toTensor(), {}, padding, ones,
         context->saved_data["dilation"].toIntVector(), context->saved_data["groups"].toInt());
     // One entry per forward argument; nothing but the input needs a gradient.
     return {input_gradient, at::Tensor(), at::Tensor(), at::Tensor(),

@@ -67,18 +67,38 @@ at::Tensor prelu_input_gradient(const at::Tensor& input, const at::Tensor& gradi
     }
     return at::where(input >= 0, gradient, gradient * broadcast);
   }
-  const at::Tensor x = input.contiguous();
-  const at::Tensor g = gradient.contiguous();
+  // Channels-last activations (the scorer's CPU layout, see faceqan_scorer.cpp) are read as rows
+  // of C values, NCHW ones as planes of H*W values; the result keeps the input's layout.
+  const bool channels_last = input.dim() == 4 && !input.is_contiguous() &&
+                             input.is_contiguous(at::MemoryFormat::ChannelsLast);
+  const at::MemoryFormat layout =
+      channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  const at::Tensor x = input.contiguous(layout);
+  const at::Tensor g = gradient.contiguous(layout);
   const at::Tensor a = slope.contiguous();
-  at::Tensor result = at::empty_like(x);
+  at::Tensor result = at::empty_like(x);  // x is dense: its strides (layout) are kept
   const int64_t channels = x.size(1);
-  const int64_t planes = x.size(0) * channels;
-  const int64_t plane_size = planes == 0 ? 0 : x.numel() / planes;
   const float* x_data = x.data_ptr<float>();
   const float* g_data = g.data_ptr<float>();
   const float* a_data = a.data_ptr<float>();
   float* out = result.data_ptr<float>();
   const bool shared = a.numel() == 1;
+  if (channels_last) {
+    const int64_t rows = channels == 0 ? 0 : x.numel() / channels;
+    const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(channels, 1));
+    at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t offset = row * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+          const float scale = a_data[shared ? 0 : c];
+          out[offset + c] = x_data[offset + c] >= 0.0f ? g_data[offset + c] : scale * g_data[offset + c];
+        }
+      }
+    });
+    return result;
+  }
+  const int64_t planes = x.size(0) * channels;
+  const int64_t plane_size = planes == 0 ? 0 : x.numel() / planes;
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(plane_size, 1));
   at::parallel_for(0, planes, grain, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {

@@ -64,6 +64,9 @@ class SharedScorer : public std::enable_shared_from_this<SharedScorer> {
     int input_width = 0;
     int input_height = 0;
     std::string description;
+    // batch-size=0 (auto): faceqan::auto_batch_size for this scorer's device and settings.
+    std::size_t auto_batch_size = 1;
+    std::string auto_batch_reason;
   };
 
   class Client;
