@@ -87,9 +87,9 @@ def run_project(build, model, images, settings, threads, seed, output, batch_siz
                "--seed", str(seed), "--epsilon", str(eps), "-l", str(l), "-k", str(k), "-p", str(p),
                "--output", output] + images
     if threads is not None:
-        command[3:3] = ["--threads", str(threads)]
+        command[2:2] = ["--threads", str(threads)]
     if batch_size is not None:
-        command[3:3] = ["--batch-size", str(batch_size)]
+        command[2:2] = ["--batch-size", str(batch_size)]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
