@@ -67,6 +67,7 @@ std::vector<FaceResult> face_results(State& st, const Settings& s, const QueuedI
     if (index >= 0 && static_cast<std::size_t>(index) < scores.size()) {
       result.quality = std::move(scores[index]);
       result.scored = result.has_quality = true;
+      result.embedding_norm = result.quality.embedding_norm;
       FaceQuality latest = result.quality;
       latest.embedding.clear();  // carried scores do not carry the embedding
       st.output->stream->latest_score[track] = std::move(latest);
@@ -97,6 +98,7 @@ void offer_best_frames(State& st, const Settings& s, QueuedItem& item,
     candidate.track = face.track_id;
     candidate.quality = results[i].quality.quality;
     candidate.quality_100 = results[i].quality_100;
+    candidate.embedding_norm = results[i].embedding_norm;
     candidate.timestamp = GST_BUFFER_PTS(buffer);
     candidate.box = face.box;
     candidate.frame_width = width;

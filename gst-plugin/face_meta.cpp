@@ -80,6 +80,8 @@ GstStructure* faceqan_structure(const FaceRecord& face, const FaceResult& result
                       "confidence", G_TYPE_DOUBLE, q.quality, nullptr);
   }
   if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
+  if (result.embedding_norm)
+    gst_structure_set(s, "embedding-norm", G_TYPE_DOUBLE, *result.embedding_norm, nullptr);
   GValue landmarks = G_VALUE_INIT;
   gst_value_array_init(&landmarks, kLandmarkValues);
   for (const cv::Point2f& point : face.landmarks) {
@@ -193,6 +195,8 @@ GstStructure* frame_message_structure(GstBuffer* buffer, const GstVideoInfo& inf
       gst_structure_set(s, "quality", G_TYPE_DOUBLE, result.quality.quality, nullptr);
     }
     if (result.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *result.quality_100, nullptr);
+    if (result.embedding_norm)
+      gst_structure_set(s, "embedding-norm", G_TYPE_DOUBLE, *result.embedding_norm, nullptr);
     g_value_take_boxed(&entry, s);
     gst_value_list_append_and_take_value(&list, &entry);
   }
@@ -229,6 +233,8 @@ GstStructure* best_message_structure(const BestFrame& best) {
       "frame-location", G_TYPE_STRING, best.frame_path.c_str(), nullptr);
   gst_structure_take_value(s, "landmarks", &landmarks);
   if (best.quality_100) gst_structure_set(s, "quality-100", G_TYPE_DOUBLE, *best.quality_100, nullptr);
+  if (best.embedding_norm)
+    gst_structure_set(s, "embedding-norm", G_TYPE_DOUBLE, *best.embedding_norm, nullptr);
   return s;
 }
 

@@ -36,6 +36,9 @@ struct FaceResult {
   FaceQuality quality;
   bool scored = false;
   bool has_quality = false;
+  // The norm of this face's own embedding (FaceQAN's clean pass), when the face went through the
+  // network. Never carried over from the track: a norm describes one crop.
+  std::optional<double> embedding_norm;
   // The quality on the calibrated 0-100 scale, when the element has a calibration file.
   std::optional<double> quality_100;
 };

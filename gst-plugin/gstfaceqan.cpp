@@ -30,8 +30,10 @@
  * Each face gets a #GstVideoRegionOfInterestMeta of type "face" with two parameter structures:
  * "detection" (x_min, y_min, x_max, y_max normalised to [0, 1], confidence, label_id, label: the
  * layout DL Streamer's elements read) and "faceqan" (quality, mean-similarity, std-similarity,
- * symmetry, scored, track-id, landmarks, label, model_name, confidence = the quality for
- * gvametaconvert, and with attach-embedding the embedding). A face whose track has no score yet
+ * symmetry, embedding-norm (the norm of the face's embedding before normalisation, a by-product
+ * of FaceQAN's clean pass, only on a face scored on this frame), scored, track-id, landmarks,
+ * label, model_name, confidence = the quality for gvametaconvert, and with attach-embedding the
+ * embedding). A face whose track has no score yet
  * has no quality fields at all. docs/METADATA.md describes every field.
  *
  * With message=true the element posts an element message named "faceqan" for every frame
@@ -45,8 +47,8 @@
  *   `height` (the box in whole pixels, clipped to the frame as the region meta's), #gdouble
  *   `confidence` (the detector's), #gdouble `quality` (when not scored: the track's latest score;
  *   absent while the track has none), #gboolean `scored` (false when the budget spared the face, or the frame passed
- *   unscored because the queue was full with overload=skip), #guint `track-id`, and with
- *   calibration #gdouble `quality-100`.
+ *   unscored because the queue was full with overload=skip), #guint `track-id`, #gdouble
+ *   `embedding-norm` (a face scored on this frame), and with calibration #gdouble `quality-100`.
  *
  * With stats-interval > 0 it posts "faceqan-stats" messages every stats-interval milliseconds
  * while frames flow, and a last one at EOS: #guint64 `frames-in`, `frames-out`, `skipped`,

@@ -31,8 +31,9 @@
  * message twice and removes duplicates by sequence number. Beyond max-queued the oldest frames
  * messages are dropped first, a track event only when no frames message is left; stats count
  * the drops. At EOS the element waits up to flush-timeout for the queue to be acknowledged, then
- * lets EOS on; when stopped without EOS it publishes "end" with reason "stopped" for the open
- * tracks and waits the same way.
+ * lets EOS on; when stopped without EOS it publishes "end" for the open tracks, with reason
+ * "stopped" (or the reason of a faceqan-end-reason event that came without EOS), and waits the
+ * same way.
  *
  * Errors (the state change to PAUSED fails, naming the cause): an address that is not
  * host:port, a TLS file or password file that cannot be read. Refused credentials (CONNACK 4 or
@@ -217,9 +218,11 @@ gboolean publish_stop(GstBaseTransform* trans) {
   auto* self = GST_FACEQAN_PUBLISH(trans);
   PublishState& st = *self->state;
   if (!st.publisher) return TRUE;
-  // Stopped without EOS: the tracks faceqan could not end in the stream end here.
+  // Stopped without EOS: the tracks faceqan could not end in the stream end here, with the reason
+  // an end-reason event gave (`faceqan run` sends one here when a failed camera's stream cannot
+  // drain), else "stopped".
   if (!st.open_tracks.empty()) {
-    end_open_tracks(self, "stopped");
+    end_open_tracks(self, st.eos_reason == "eos" ? "stopped" : st.eos_reason.c_str());
     flush_queue(self);
   }
   st.publisher->stop();

@@ -87,6 +87,7 @@ void JsonLinesExport::write_frame(std::uint64_t timestamp, int width, int height
     quality["landmarks"] = landmarks_json(face.landmarks);
     object["faceqan"] = std::move(quality);
     if (result.quality_100) object["faceqan"]["quality_100"] = *result.quality_100;
+    if (result.embedding_norm) object["faceqan"]["embedding_norm"] = *result.embedding_norm;
     objects.push_back(std::move(object));
   }
   ordered_json line;
@@ -106,6 +107,7 @@ void JsonLinesExport::write_best(const BestFrame& best) {
   line["person_best"] = best.person_best;
   line["quality"] = best.quality;
   if (best.quality_100) line["quality_100"] = *best.quality_100;
+  if (best.embedding_norm) line["embedding_norm"] = *best.embedding_norm;
   line["timestamp"] = timestamp_json(best.timestamp);
   line["resolution"] = {{"width", width}, {"height", height}};
   put_pixel_box(line, best.box, width, height);

@@ -119,6 +119,7 @@ ordered_json frame_body(GstBuffer* buffer, int width, int height) {
       copy_field(q, "scored", faceqan, "scored");
       copy_field(q, "landmarks", faceqan, "landmarks");
       copy_field(q, "quality_100", faceqan, "quality-100");
+      copy_field(q, "embedding_norm", faceqan, "embedding-norm");
       object["faceqan"] = std::move(q);
     }
     objects.push_back(std::move(object));
@@ -138,6 +139,7 @@ ordered_json track_body(const GstStructure* track, bool with_crop) {
   copy_field(body, "person_id", track, "person-id");
   copy_field(body, "quality", track, "quality");
   copy_field(body, "quality_100", track, "quality-100");
+  copy_field(body, "embedding_norm", track, "embedding-norm");
   copy_field(body, "timestamp", track, "timestamp");
   copy_field(body, "reason", track, "reason");
   if (gst_structure_has_field(track, "width")) {

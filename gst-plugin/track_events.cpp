@@ -74,6 +74,8 @@ GstStructure* TrackEventLog::structure(const char* event, TrackId track, const T
                       static_cast<guint>(known.box.height), nullptr);
   }
   if (best == nullptr) return s;
+  if (best->embedding_norm)
+    gst_structure_set(s, "embedding-norm", G_TYPE_DOUBLE, *best->embedding_norm, nullptr);
   if (with_embedding_ && !best->embedding.empty()) {
     GValue embedding = G_VALUE_INIT;
     gst_value_array_init(&embedding, static_cast<guint>(best->embedding.size()));

@@ -189,7 +189,6 @@ void CameraRunner::end_stream(GstElement* pipeline, bool source_error) {
         gst_structure_new(kEndReasonEvent, "reason", G_TYPE_STRING, "source-error", nullptr)));
   gst_pad_send_event(pad, gst_event_new_eos());
   gst_object_unref(pad);
-  gst_object_unref(faceqan);
   // EOS reaches the sink once faceqan has finished its frames and faceqanpublish has flushed.
   GstBus* bus = gst_element_get_bus(pipeline);
   const auto deadline = Clock::now() + std::chrono::duration<double>(drain_timeout_s_);
@@ -207,9 +206,23 @@ void CameraRunner::end_stream(GstElement* pipeline, bool source_error) {
     gst_message_unref(message);
   }
   gst_object_unref(bus);
-  if (!drained)
+  if (!drained) {
     log_line("camera " + camera_.id + ": EOS did not reach the end within " +
              seconds_text(drain_timeout_s_) + "; stopping without it");
+    // faceqan's queue still holds the reason; the element after it (faceqanpublish) ends its open
+    // tracks when stopped, and with the reason given here they end as "source-error", not
+    // "stopped". Sent past faceqan: its queue is stuck, its output pad is not.
+    if (source_error) {
+      GstPad* src = gst_element_get_static_pad(faceqan, "src");
+      if (GstPad* next = gst_pad_get_peer(src)) {
+        gst_pad_send_event(next, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
+            gst_structure_new(kEndReasonEvent, "reason", G_TYPE_STRING, "source-error", nullptr)));
+        gst_object_unref(next);
+      }
+      gst_object_unref(src);
+    }
+  }
+  gst_object_unref(faceqan);
 }
 
 bool CameraRunner::sleep_unless_stopped(double seconds) {

@@ -48,6 +48,7 @@ class BatchScorer {
       report.mean_similarity = results[i].mean_similarity;
       report.std_similarity = results[i].std_similarity;
       report.symmetry = results[i].symmetry;
+      report.embedding_norm = results[i].embedding_norm;
     }
     pending_.clear();
   }

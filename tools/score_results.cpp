@@ -19,6 +19,7 @@ nlohmann::ordered_json face_to_json(const FaceReport& face) {
     object["std_similarity"] = *face.std_similarity;
     object["symmetry"] = *face.symmetry;
   }
+  if (face.embedding_norm) object["embedding_norm"] = *face.embedding_norm;
   if (face.box) object["box"] = *face.box;
   if (face.confidence) object["confidence"] = *face.confidence;
   if (face.landmarks) object["landmarks"] = *face.landmarks;
@@ -62,17 +63,17 @@ void write_json(std::ostream& out, const std::vector<ImageReport>& reports, bool
 }
 
 void write_csv(std::ostream& out, const std::vector<ImageReport>& reports) {
-  out << "image,face,quality,mean_similarity,std_similarity,symmetry,x,y,width,height,confidence,error\n";
+  out << "image,face,quality,mean_similarity,std_similarity,symmetry,embedding_norm,x,y,width,height,confidence,error\n";
   for (const auto& report : reports) {
     if (report.error) {
-      out << csv_quote(report.image) << ",,,,,,,,,,," << csv_quote(*report.error) << '\n';
+      out << csv_quote(report.image) << ",,,,,,,,,,,," << csv_quote(*report.error) << '\n';
       continue;
     }
     for (size_t i = 0; i < report.faces.size(); ++i) {
       const FaceReport& face = report.faces[i];
       out << csv_quote(report.image) << ',' << i << ',' << optional_text(face.quality) << ','
           << optional_text(face.mean_similarity) << ',' << optional_text(face.std_similarity) << ','
-          << optional_text(face.symmetry);
+          << optional_text(face.symmetry) << ',' << optional_text(face.embedding_norm);
       for (int j = 0; j < 4; ++j) out << ',' << (face.box ? optional_text(std::optional<float>((*face.box)[j])) : "");
       out << ',' << optional_text(face.confidence) << ",\n";
     }

@@ -15,6 +15,7 @@ struct FaceReport {
   std::optional<std::array<std::array<float, 2>, 5>> landmarks;
   // Set once scored.
   std::optional<double> quality, mean_similarity, std_similarity, symmetry;
+  std::optional<double> embedding_norm;  // the clean embedding's norm before normalisation
 };
 
 struct ImageReport {

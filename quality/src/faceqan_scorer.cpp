@@ -248,8 +248,12 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
   const at::Tensor similarities_cpu =
       similarities.view({l, n, k}).to(at::kCPU, at::kDouble).permute({1, 0, 2}).contiguous();
   const at::Tensor symmetry_cpu = symmetry.to(at::kCPU, at::kDouble).contiguous();
+  // The clean pass's embeddings before normalisation (float32 at every precision): their norms
+  // are the embedding-norm signal, at no extra pass.
+  const at::Tensor norms = base.norm(2, {1}, true);
   const at::Tensor embeddings_cpu =
-      (base / base.norm(2, {1}, true).clamp_min(1e-12)).to(at::kCPU, at::kFloat).contiguous();
+      (base / norms.clamp_min(1e-12)).to(at::kCPU, at::kFloat).contiguous();
+  const at::Tensor norms_cpu = norms.to(at::kCPU, at::kDouble).contiguous();
   const int64_t per_face = static_cast<int64_t>(l) * k;
   const int64_t dim = embeddings_cpu.size(1);
   std::vector<FaceQuality> results;
@@ -260,6 +264,7 @@ std::vector<FaceQuality> FaceQanScorer::score(const std::vector<FaceImage>& face
                                             symmetry_cpu.data_ptr<double>()[i], settings_.exponent);
     const float* e = embeddings_cpu.data_ptr<float>() + i * dim;
     quality.embedding.assign(e, e + dim);
+    quality.embedding_norm = norms_cpu.data_ptr<double>()[i];
     results.push_back(std::move(quality));
   }
   counters_.faces += static_cast<std::uint64_t>(n);

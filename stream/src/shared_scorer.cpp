@@ -1,10 +1,6 @@
 #include "faceqan/stream/shared_scorer.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <deque>
 #include <exception>
 #include <map>
@@ -122,29 +118,10 @@ void SharedScorer::wait_for_delivery(std::unique_lock<std::mutex>& lock) {
   changed_.wait(lock, [this] { return !delivering_; });
 }
 
-namespace {
-
-// How much lower than the streaming threads the scoring threads run (Linux nice steps). On a CPU
-// that cannot do both at once, the video (decode, detection) must keep its pace and the scores
-// wait: the budget then admits fewer faces (it measures how fast scores come back).
-constexpr int kScoringNiceness = 10;
-
-// Linux keeps the nice value per thread, and threads inherit it from the thread that starts
-// them: the compute threads LibTorch and the scorer start from this one run at it too.
-void lower_this_threads_priority() {
-  const pid_t thread = gettid();
-  errno = 0;
-  const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(thread));
-  if (errno != 0) return;
-  // Best effort: raising the nice value needs no privilege; failing leaves the default.
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(thread),
-                    std::min(current + kScoringNiceness, 19));
-}
-
-}  // namespace
-
 void SharedScorer::run() {
-  lower_this_threads_priority();
+  // The scorer runs at the streaming threads' priority. A lower one (nice +10 was tried) let a
+  // saturated CPU starve it: scores stopped coming, frames waiting for them held the queue, and
+  // an EOS behind them could not drain (docs/PERFORMANCE.md, "Live video in real time").
   std::unique_lock<std::mutex> lock(mutex_);
   auto waiting = [this] {
     return std::any_of(clients_.begin(), clients_.end(),

@@ -228,14 +228,6 @@ TEST_F(BestFramesClip, EachTrackBestIsItsHighestScoredFaceAndTheLastTracksEndAtE
   EXPECT_GT(last_scored, 0u);
 }
 
-std::vector<float> embed_bgr_crop(const RecognitionModel& model, const cv::Mat& bgr) {
-  cv::Mat rgb, floats;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  rgb.convertTo(floats, CV_32FC3, 1.0 / 255);
-  FaceImage image{reinterpret_cast<const float*>(floats.data), floats.cols, floats.rows, 0};
-  return model.embed({image}).at(0);
-}
-
 double cosine(const std::vector<float>& a, const std::vector<float>& b) {
   double dot = 0, na = 0, nb = 0;
   for (std::size_t i = 0; i < a.size(); ++i) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];

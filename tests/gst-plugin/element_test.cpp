@@ -4,10 +4,14 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <set>
 
 #include "element_test_support.h"
+#include "faceqan/face_alignment.h"
 #include "faceqan/face_detector.h"
+#include "faceqan/model_io.h"
 #include "faceqan/model_paths.h"
 #include "test_support.h"
 
@@ -67,6 +71,37 @@ TEST_F(FaceQanElement, AttachesTheNormalisedEmbedding) {
   EXPECT_NEAR(norm, 1.0, 1e-3);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+}
+
+TEST_F(FaceQanElement, EmbeddingNormIsTheNormOfTheSameCropsEmbedding) {
+  // The element's crop is the detector's alignment of the frame at the published landmarks; the
+  // recognition model's own float32 pass on that crop must give the published norm.
+  const cv::Mat photo = read_photo("groups/bbt1.jpg");
+  GstHarness* h = faceqan_harness(std::string(kCheapScoring) + " precision=fp32", photo);
+  ASSERT_EQ(gst_harness_push(h, make_frame(photo, GST_VIDEO_FORMAT_BGR, 0)), GST_FLOW_OK);
+  GstBuffer* out = pull_within(h, 60);
+  ASSERT_NE(out, nullptr);
+  const std::vector<PublishedFace> faces = published_faces(out);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+  ASSERT_EQ(faces.size(), 4u);
+  const std::shared_ptr<RecognitionModel> model =
+      load_recognition_model(find_model(kDefaultRecognitionModel), "cpu");
+  std::set<double> norms;
+  for (const PublishedFace& face : faces) {
+    ASSERT_TRUE(face.scored);
+    ASSERT_TRUE(face.embedding_norm) << "a scored face has embedding-norm";
+    FaceLandmarks landmarks;
+    for (std::size_t i = 0; i < landmarks.size(); ++i)
+      landmarks[i] = cv::Point2f(static_cast<float>(face.landmarks[2 * i]),
+                                 static_cast<float>(face.landmarks[2 * i + 1]));
+    const std::vector<float> raw = embed_bgr_crop(*model, align_face(photo, landmarks));
+    double norm = 0;
+    for (float v : raw) norm += double(v) * v;
+    EXPECT_NEAR(*face.embedding_norm / std::sqrt(norm), 1.0, 1e-4);
+    norms.insert(*face.embedding_norm);
+  }
+  EXPECT_EQ(norms.size(), faces.size()) << "each face has its own norm";
 }
 
 TEST_F(FaceQanElement, KeepsOrderAndTimestampsAndDeliversEverythingAtEos) {

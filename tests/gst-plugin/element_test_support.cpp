@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <chrono>
 #include <thread>
@@ -9,6 +10,14 @@
 #include "test_support.h"
 
 namespace faceqan::test {
+
+std::vector<float> embed_bgr_crop(const RecognitionModel& model, const cv::Mat& bgr) {
+  cv::Mat rgb, floats;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  rgb.convertTo(floats, CV_32FC3, 1.0 / 255);
+  FaceImage image{reinterpret_cast<const float*>(floats.data), floats.cols, floats.rows, 0};
+  return model.embed({image}).at(0);
+}
 
 void init_gstreamer() {
   if (!gst_is_initialized()) gst_init(nullptr, nullptr);
@@ -89,6 +98,7 @@ std::vector<PublishedFace> published_faces(GstBuffer* buffer) {
       face.has_faceqan = true;
       gboolean scored = FALSE;
       gst_structure_get_double(q, "quality", &face.quality);
+      if (double norm = 0; gst_structure_get_double(q, "embedding-norm", &norm)) face.embedding_norm = norm;
       gst_structure_get_boolean(q, "scored", &scored);
       face.scored = scored;
       if (const GValue* array = gst_structure_get_value(q, "landmarks")) {

@@ -6,10 +6,16 @@
 #include <gst/video/video.h>
 #include <opencv2/core.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "faceqan/quality.h"
+
 namespace faceqan::test {
+
+// The recognition model's embedding (not normalised) of an 8-bit BGR aligned crop.
+std::vector<float> embed_bgr_crop(const RecognitionModel& model, const cv::Mat& bgr);
 
 // Cheap FaceQAN settings for tests (the ranking, not the paper's exact numbers, matters here).
 // Every face is scored, as these tests expect; the scoring budget has its own tests.
@@ -38,6 +44,7 @@ struct PublishedFace {
   double x_min = 0, y_min = 0, x_max = 0, y_max = 0, confidence = 0;  // "detection"
   std::string label;
   double quality = 0;  // "faceqan"
+  std::optional<double> embedding_norm;  // "faceqan" embedding-norm, when the face has one
   bool scored = false;
   bool has_faceqan = false;
   std::vector<double> landmarks;

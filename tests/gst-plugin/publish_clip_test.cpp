@@ -116,6 +116,14 @@ TEST(PublishClipTest, FaceqanToBrokerDeliversEveryFrameAndTheTrackEnds) {
         EXPECT_NEAR(a["faceqan"]["quality"].get<double>(), b["faceqan"]["quality"].get<double>(),
                     1e-9);
       }
+      // The embedding norm is a scored face's own, in the message and the JSON line alike.
+      const bool scored = b["faceqan"]["scored"].get<bool>();
+      EXPECT_EQ(a["faceqan"].contains("embedding_norm"), scored) << "frame " << i;
+      EXPECT_EQ(b["faceqan"].contains("embedding_norm"), scored) << "frame " << i;
+      if (scored && a["faceqan"].contains("embedding_norm")) {
+        EXPECT_GT(a["faceqan"]["embedding_norm"].get<double>(), 0.0);
+        EXPECT_EQ(a["faceqan"]["embedding_norm"], b["faceqan"]["embedding_norm"]);
+      }
       for (std::size_t p = 0; p < 10; ++p) {
         EXPECT_NEAR(a["faceqan"]["landmarks"][p].get<double>(),
                     b["faceqan"]["landmarks"][p].get<double>(), 1e-3);
@@ -136,6 +144,7 @@ TEST(PublishClipTest, FaceqanToBrokerDeliversEveryFrameAndTheTrackEnds) {
     } else if (event == "update") {
       EXPECT_TRUE(opened.count(track)) << "update before new, track " << track;
       EXPECT_TRUE(t.body.contains("quality"));
+      EXPECT_TRUE(t.body.contains("embedding_norm")) << "the best face's norm, track " << track;
     } else {
       ASSERT_EQ(event, "end");
       EXPECT_TRUE(opened.count(track)) << "end before new, track " << track;
@@ -222,7 +231,7 @@ TEST(FaceqanParamsTest, UnscoredFaceHasNoQuality) {
   ASSERT_TRUE(gst_structure_get_boolean(s, "scored", &scored));
   EXPECT_FALSE(scored);
   for (const char* field : {"quality", "mean-similarity", "std-similarity", "symmetry",
-                            "confidence"}) {
+                            "confidence", "embedding-norm"}) {
     EXPECT_FALSE(gst_structure_has_field(s, field)) << field;
   }
   EXPECT_TRUE(gst_structure_has_field(s, "landmarks"));
@@ -243,6 +252,7 @@ TEST(FaceqanParamsTest, UnscoredFaceHasNoQuality) {
   const auto frame = nlohmann::json::parse(line);
   const auto& q = frame["objects"][0]["faceqan"];
   EXPECT_FALSE(q.contains("quality")) << line;
+  EXPECT_FALSE(q.contains("embedding_norm")) << line;
   EXPECT_EQ(q["scored"], false);
 }
 

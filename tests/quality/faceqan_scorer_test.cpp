@@ -205,6 +205,39 @@ TEST_F(FaceQanTest, EmbeddingIsNormalisedAndSymmetryMatchesMirror) {
   EXPECT_LE(result.symmetry, 1.0 + 1e-6);
 }
 
+TEST_F(FaceQanTest, EmbeddingNormIsTheNormOfTheSameCropsEmbedding) {
+  // The norm comes from FaceQAN's clean pass; the model's own forward pass on the same crops
+  // (float32, one face at a time) must give the same norm and direction.
+  const auto faces = lfw_faces(3);
+  const auto results = score_all(faces, cheap(), 3);
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const std::vector<float> raw = model_->embed({faces[i].view(i)})[0];
+    double norm = 0;
+    for (float v : raw) norm += double(v) * v;
+    norm = std::sqrt(norm);
+    ASSERT_GT(norm, 0.0);
+    EXPECT_NEAR(results[i].embedding_norm / norm, 1.0, 1e-4) << "face " << i;
+    ASSERT_EQ(results[i].embedding.size(), raw.size());
+    for (size_t j = 0; j < raw.size(); j += 64)
+      EXPECT_NEAR(results[i].embedding[j], raw[j] / norm, 1e-4) << "face " << i << " component " << j;
+  }
+  // Different faces have different norms: the value is the face's own.
+  EXPECT_NE(results[0].embedding_norm, results[1].embedding_norm);
+}
+
+TEST_F(FaceQanTest, QualityAtTheDefaultSeedIsUnchanged) {
+  // Recorded before the embedding norm was added (commit 1b52f64, `faceqan score -l 2 -k 4` on
+  // the first two images, keys 0 and 1, float32, AMD EPYC AVX-512); the norm must not move
+  // FaceQAN's own numbers. The margin covers other CPUs' float32 rounding, far below the ~0.013
+  // a different seed moves a score.
+  const auto faces = lfw_faces(2);
+  const auto results = score_all(faces, cheap(), 2);
+  EXPECT_NEAR(results[0].quality, 0.8450177541444547, 1e-5);
+  EXPECT_NEAR(results[0].symmetry, 0.9736512303352356, 1e-5);
+  EXPECT_NEAR(results[1].quality, 0.8134699339002806, 1e-5);
+  EXPECT_NEAR(results[1].symmetry, 0.9653904438018799, 1e-5);
+}
+
 TEST_F(FaceQanTest, WrongSizedFaceIsAClearError) {
   std::vector<float> pixels(64 * 64 * 3, 0.5f);
   FaceQanScorer scorer(model_, cheap());

@@ -144,8 +144,18 @@ TEST(ServiceRtspTest, CamerasReconnectAfterTheServerComesBackAndSigtermFlushes) 
         return true;
       },
       20s);
+  std::string track_counts;
+  for (const auto& id : cameras) {
+    const auto all = subscriber.messages();
+    track_counts += "camera " + id + ": " +
+                    std::to_string(after_outage(all, "faceqan/" + id + "/tracks", cut_by_outage)) +
+                    " source-error ends, " +
+                    std::to_string(after_outage(all, "faceqan/" + id + "/tracks", new_track)) +
+                    " new tracks after the outage\n";
+  }
   EXPECT_TRUE(tracks_ended) << "each camera needs an end event with reason source-error and a "
-                               "new track after the outage";
+                               "new track after the outage\n"
+                            << track_counts << "log:\n" << read_text(log);
   // The service saw each camera come back and says how long it was away.
   for (const auto& id : cameras) {
     const double outage_s = log_says_back(id);

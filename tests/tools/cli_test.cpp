@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -31,9 +32,12 @@ TEST(Cli, ScoresAlignedImagesAsJson) {
   ASSERT_EQ(json.size(), 2u);
   EXPECT_EQ(json[0]["image"], lfw("001.jpg"));
   ASSERT_EQ(json[0]["faces"].size(), 1u);
-  for (const char* key : {"quality", "mean_similarity", "std_similarity", "symmetry"}) {
+  for (const char* key : {"quality", "mean_similarity", "std_similarity", "symmetry", "embedding_norm"}) {
     EXPECT_TRUE(json[0]["faces"][0].contains(key)) << key;
   }
+  // The embedding's norm is the face's own (about 3 for the default model on LFW faces).
+  EXPECT_GT(json[0]["faces"][0]["embedding_norm"].get<double>(), 1.0);
+  EXPECT_NE(json[0]["faces"][0]["embedding_norm"], json[1]["faces"][0]["embedding_norm"]);
   const double q = json[1]["faces"][0]["quality"];
   EXPECT_GT(q, 0.0);
   EXPECT_LE(q, 1.0);
@@ -62,8 +66,11 @@ TEST(Cli, WritesCsvWhenAskedTo) {
   std::string header, row;
   std::getline(file, header);
   std::getline(file, row);
-  EXPECT_EQ(header.rfind("image,face,quality,mean_similarity,std_similarity,symmetry", 0), 0u) << header;
+  EXPECT_EQ(header.rfind("image,face,quality,mean_similarity,std_similarity,symmetry,embedding_norm,", 0), 0u) << header;
   EXPECT_NE(row.find("003.jpg"), std::string::npos) << row;
+  // Every row has as many fields as the header, the norm among them.
+  const auto fields = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
+  EXPECT_EQ(fields(row), fields(header)) << row;
 }
 
 // --batch-size defaults to auto and says what it chose; an explicit value wins and is used

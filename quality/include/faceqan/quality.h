@@ -123,6 +123,10 @@ struct FaceQuality {
   double mean_similarity = 0.0;  // mean of the l*k cosine similarities S
   double std_similarity = 0.0;   // population standard deviation of S
   double symmetry = 0.0;         // cos(emb(x), emb(hflip(x)))
+  // The L2 norm of the clean face's embedding before normalisation, from the forward pass that
+  // gives FaceQAN its target (no extra pass): MagFace's quality signal, free with every score.
+  // Not part of `quality`. At a precision below float32 it carries that precision's rounding.
+  double embedding_norm = 0.0;
   std::vector<float> embedding;  // the clean face's L2-normalised embedding
 };
 

@@ -23,6 +23,7 @@ struct BestFrame {
   TrackId track = 0;
   double quality = 0;
   std::optional<double> quality_100;  // with a calibration file
+  std::optional<double> embedding_norm;  // the best face's own embedding norm
   std::uint64_t timestamp = UINT64_MAX;  // the frame's PTS in nanoseconds; UINT64_MAX: unknown
   cv::Rect2f box;               // in frame pixels
   int frame_width = 0, frame_height = 0;
