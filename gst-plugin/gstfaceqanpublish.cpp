@@ -19,8 +19,9 @@
  *   track_id, person_id, quality (absent while a track has no score), timestamp, box, and with
  *   attach-embedding (faceqan) the embedding, with attach-crop the best crop as base64 JPEG.
  * * `<topic>/<camera-id>/stats`: every stats-interval seconds and at EOS: faceqan's statistics
- *   ("faceqan") and this element's ("publisher": queued, sent, acknowledged, dropped,
- *   reconnects, pending, frames, the longest time a frame spent in this element).
+ *   ("faceqan"), this element's ("publisher": queued, sent, acknowledged, dropped,
+ *   reconnects, pending, frames, the longest time a frame spent in this element), and, under
+ *   `faceqan run`, the camera's ("source": restarts, reconnects, outage-seconds).
  *
  * Each message carries camera_id, a sequence number per camera and topic (assigned before
  * queueing: drops show as gaps), the frame's timestamp (ns) and wall_time (RFC 3339, UTC).
@@ -89,6 +90,7 @@ struct PublishState {
   std::map<guint, ordered_json> open_tracks;  // the latest event of each track not ended
   std::string eos_reason = "eos";  // a faceqan-end-reason event before EOS changes it
   ordered_json faceqan_stats;                 // the latest faceqan-stats from upstream
+  ordered_json source_stats;                  // the latest faceqan-source-stats from upstream
   GstClockTime last_timestamp = GST_CLOCK_TIME_NONE;
   Clock::time_point last_stats = Clock::now();
   guint64 frames = 0;
@@ -119,6 +121,7 @@ void publish_stats(GstFaceQanPublish* self) {
   body["timestamp"] = GST_CLOCK_TIME_IS_VALID(st.last_timestamp) ? ordered_json(st.last_timestamp)
                                                                  : ordered_json(nullptr);
   if (!st.faceqan_stats.empty()) body["faceqan"] = st.faceqan_stats;
+  if (!st.source_stats.empty()) body["source"] = st.source_stats;
   body["publisher"] = {
       {"queued", p.queued},
       {"sent", p.sent},
@@ -287,6 +290,8 @@ gboolean publish_sink_event(GstBaseTransform* trans, GstEvent* event) {
           on_track_event(self, s);
         } else if (gst_structure_has_name(s, faceqan::gst::kStatsEvent)) {
           st.faceqan_stats = faceqan::gst::structure_json(s);
+        } else if (gst_structure_has_name(s, faceqan::gst::kSourceStatsEvent)) {
+          st.source_stats = faceqan::gst::structure_json(s);
         } else if (gst_structure_has_name(s, faceqan::gst::kEndReasonEvent)) {
           if (const char* reason = gst_structure_get_string(s, "reason")) st.eos_reason = reason;
         }

@@ -23,6 +23,10 @@ inline constexpr const char* kStatsEvent = "faceqan-stats";
 // faceqan's sink pad by whoever ends a stream for a reason other than its natural end (`faceqan
 // run` when a camera drops, service/camera_runner.h); the tracks open at that EOS end with it.
 inline constexpr const char* kEndReasonEvent = "faceqan-end-reason";
+// The source's own counters, from whoever supervises it (`faceqan run`: "restarts",
+// "reconnects", "outage-seconds"), sent before a run's first frame; faceqan passes it on and
+// faceqanpublish reports the latest in its stats messages as "source".
+inline constexpr const char* kSourceStatsEvent = "faceqan-source-stats";
 
 GstEvent* make_camera_event(const std::string& camera_id);
 // Takes the structure.

@@ -98,6 +98,7 @@ GstPadProbeReturn CameraRunner::on_faceqan_input(GstPad* pad, GstPadProbeInfo* i
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
     self->frames_.fetch_add(1);
     self->last_frame_ns_.store(now_ns());
+    if (!self->run_has_frames_.exchange(true)) self->on_first_frame(pad);
     return GST_PAD_PROBE_OK;
   }
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -112,10 +113,31 @@ GstPadProbeReturn CameraRunner::on_faceqan_input(GstPad* pad, GstPadProbeInfo* i
   return GST_PAD_PROBE_OK;
 }
 
+void CameraRunner::on_first_frame(GstPad* faceqan_sink) {
+  GstStructure* source = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    // Frames again after a failure: the camera is back.
+    if (status_.outage_open) {
+      const double outage = std::chrono::duration<double>(Clock::now() - failed_at_).count();
+      status_.outage_open = false;
+      status_.outage_s += outage;
+      ++status_.reconnects;
+      log_line("camera " + camera_.id + ": frames again after " + seconds_text(outage) +
+               " without (reconnect " + std::to_string(status_.reconnects) + ")");
+    }
+    status_.state = "running";
+    source = gst_structure_new(kSourceStatsEvent, "restarts", G_TYPE_UINT, status_.restarts,
+                               "reconnects", G_TYPE_UINT, status_.reconnects, "outage-seconds",
+                               G_TYPE_DOUBLE, status_.outage_s, nullptr);
+  }
+  // From the buffer probe: the event goes ahead of the frame, in stream order.
+  gst_pad_send_event(faceqan_sink, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, source));
+}
+
 CameraRunner::Outcome CameraRunner::watch(GstElement* pipeline, std::string& why,
                                           bool& eos_passed) {
   GstBus* bus = gst_element_get_bus(pipeline);
-  const std::uint64_t frames_at_start = frames_;
   Outcome outcome = Outcome::kStopped;
   while (true) {
     if (stop_requested_) break;
@@ -153,19 +175,6 @@ CameraRunner::Outcome CameraRunner::watch(GstElement* pipeline, std::string& why
         if (s && gst_structure_has_name(s, "faceqan-stats")) on_stats(s);
       }
       gst_message_unref(message);
-    }
-    // Frames again after a failure: the camera is back.
-    if (frames_ > frames_at_start) {
-      std::lock_guard<std::mutex> lock(status_mutex_);
-      if (status_.outage_open) {
-        const double outage = std::chrono::duration<double>(Clock::now() - failed_at_).count();
-        status_.outage_open = false;
-        status_.outage_s += outage;
-        ++status_.reconnects;
-        log_line("camera " + camera_.id + ": frames again after " + seconds_text(outage) +
-                 " without (reconnect " + std::to_string(status_.reconnects) + ")");
-      }
-      if (status_.state != std::string("running")) status_.state = "running";
     }
     const double silent_s = (now_ns() - last_frame_ns_) / 1e9;
     if (silent_s > config_.watchdog_s) {
@@ -236,6 +245,7 @@ void CameraRunner::run() {
   while (!stop_requested_) {
     set_state("starting");
     failing_ = false;
+    run_has_frames_ = false;
     last_frame_ns_ = now_ns();
     const auto started = Clock::now();
     const std::uint64_t frames_before = frames_;

@@ -26,6 +26,11 @@ namespace faceqan::service {
 // The same name as faceqan::gst::kEndReasonEvent (gst-plugin/stream_events.h): the service uses
 // the elements only through GStreamer and does not include the plugin's headers.
 inline constexpr const char* kEndReasonEvent = "faceqan-end-reason";
+// Sent into faceqan's sink pad before the first frame of each run: a custom serialized downstream
+// event with the camera's restarts, reconnects (guint) and outage-seconds (gdouble) so far, which
+// faceqanpublish puts into the camera's stats messages ("source"). The same name as
+// faceqan::gst::kSourceStatsEvent.
+inline constexpr const char* kSourceStatsEvent = "faceqan-source-stats";
 
 struct CameraStatus {
   std::string state;  // starting, running, restarting, finished, stopped
@@ -61,6 +66,8 @@ class CameraRunner {
   void on_stats(const GstStructure* stats);
   void set_state(const char* state);
   static GstPadProbeReturn on_faceqan_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  // The first frame of a run (streaming thread): closes an open outage and tells faceqanpublish.
+  void on_first_frame(GstPad* faceqan_sink);
 
   const ServiceConfig& config_;
   const CameraConfig camera_;
@@ -76,6 +83,7 @@ class CameraRunner {
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<std::int64_t> last_frame_ns_{0};  // steady clock
   std::atomic<bool> failing_{false};  // an EOS now passing is a source failure
+  std::atomic<bool> run_has_frames_{false};  // this run's first frame has come
 
   mutable std::mutex status_mutex_;
   CameraStatus status_;

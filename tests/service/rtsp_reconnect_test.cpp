@@ -65,7 +65,8 @@ TEST(ServiceRtspTest, CamerasReconnectAfterTheServerComesBackAndSigtermFlushes) 
   ASSERT_TRUE(server.start()) << read_text(dir + "/rtsp-server.log");
 
   const std::string config = dir + "/cameras.yaml";
-  std::ofstream(config) << "publish: {address: \"" << broker.address() << "\", topic: faceqan}\n"
+  std::ofstream(config) << "publish: {address: \"" << broker.address()
+                        << "\", topic: faceqan, stats-interval: 1}\n"
                         << "element: {iterations: 1, samples: 2, threads: 1, detection-interval: 2}\n"
                         << "stats-interval: 1\nwatchdog: 4\n"
                         << "restart: {min-delay: 0.5, max-delay: 1}\n"
@@ -178,6 +179,22 @@ TEST(ServiceRtspTest, CamerasReconnectAfterTheServerComesBackAndSigtermFlushes) 
        std::this_thread::sleep_for(200ms))
     counted = read_text(log).find("reconnects=1") != std::string::npos;
   EXPECT_TRUE(counted) << "status lines count it; log:\n" << read_text(log);
+  // So do the cameras' stats messages ("source"), with the outage's length.
+  const bool stats_count_it = subscriber.wait_until(
+      [&](const std::vector<ReceivedMessage>& all) {
+        for (const auto& id : cameras) {
+          const auto counts_reconnect = [](const nlohmann::json& b) {
+            return b.contains("source") && b["source"].value("reconnects", 0u) == 1u &&
+                   b["source"].value("restarts", 0u) >= 1u &&
+                   b["source"].value("outage_seconds", 0.0) >= 4.5;
+          };
+          if (received_after(at_restart, all, "faceqan/" + id + "/stats", counts_reconnect) < 1)
+            return false;
+        }
+        return true;
+      },
+      10s);
+  EXPECT_TRUE(stats_count_it) << "each camera's stats messages count its reconnect under \"source\"";
 
   // SIGTERM: EOS to both cameras, every queued message flushed, status 0.
   service.signal(SIGTERM);
